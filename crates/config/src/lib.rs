@@ -1,0 +1,253 @@
+//! Mukaika's configuration: the embedded default, optionally overlaid by a
+//! TOML file, validated into profiles the sanitizer core can use.
+//!
+//! Every error names the file, the line and the dotted key it is about, in
+//! one line, so `mukaika check-config` can print it as is.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use mukaika_sanitize::Policy;
+use serde::Deserialize;
+
+/// The configuration used when no file is given.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../../config/default.toml");
+
+/// Largest config file read; a config is a few kilobytes.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where it came from: a path, or "<embedded default>".
+    pub origin: String,
+    pub default_profile: String,
+    pub profiles: BTreeMap<String, Policy>,
+}
+
+/// A configuration error, located as precisely as possible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub origin: String,
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": {key}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    default_profile: Option<String>,
+    #[serde(default)]
+    profiles: BTreeMap<String, Policy>,
+}
+
+impl Config {
+    /// The embedded default alone.
+    pub fn embedded() -> Self {
+        Self::parse(EMBEDDED_DEFAULT, "<embedded default>", None)
+            .expect("the embedded default config is valid (tested)")
+    }
+
+    /// The file at `path` over the embedded default, or the embedded default.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::embedded());
+        };
+        let origin = path.display().to_string();
+        let io_error = |e: std::io::Error| Error { origin: origin.clone(), line: None, key: None, message: e.to_string() };
+        let len = std::fs::metadata(path).map_err(io_error)?.len();
+        if len > MAX_FILE_BYTES {
+            return Err(Error { origin, line: None, key: None, message: format!("file is {len} bytes; a config is at most {MAX_FILE_BYTES}") });
+        }
+        let text = std::fs::read_to_string(path).map_err(io_error)?;
+        Self::parse(&text, &origin, Some(Self::embedded()))
+    }
+
+    /// Parses `text`; its profiles replace or extend those of `base`.
+    pub fn parse(text: &str, origin: &str, base: Option<Config>) -> Result<Self> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start);
+            Error {
+                origin: origin.into(),
+                line: offset.map(|o| line_of(text, o)),
+                key: offset.and_then(|o| key_at(text, o)),
+                message: e.message().trim().to_owned(),
+            }
+        })?;
+        let located = |key: String, message: String| Error {
+            origin: origin.into(),
+            line: line_of_key(text, &key),
+            key: Some(key),
+            message,
+        };
+        let mut profiles = base.as_ref().map(|b| b.profiles.clone()).unwrap_or_default();
+        for (name, mut policy) in raw.profiles {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(located(format!("profiles.{name}"), "a profile name uses only ASCII letters, digits, '-' and '_'".into()));
+            }
+            if let Err((key, message)) = validate(&policy) {
+                return Err(located(format!("profiles.{name}.{key}"), message));
+            }
+            policy.name = name.clone();
+            profiles.insert(name, policy);
+        }
+        let default_profile = raw
+            .default_profile
+            .or_else(|| base.map(|b| b.default_profile))
+            .unwrap_or_else(|| "standard".into());
+        if !profiles.contains_key(&default_profile) {
+            return Err(located("default_profile".into(), format!("no profile named {default_profile:?}")));
+        }
+        Ok(Self { origin: origin.into(), default_profile, profiles })
+    }
+
+    /// The named profile, or the default one.
+    pub fn profile(&self, name: Option<&str>) -> Result<&Policy> {
+        let name = name.unwrap_or(&self.default_profile);
+        self.profiles.get(name).ok_or_else(|| Error {
+            origin: self.origin.clone(),
+            line: None,
+            key: None,
+            message: format!(
+                "no profile named {name:?} (defined: {})",
+                self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+}
+
+/// Checks what serde cannot: ranges. Returns the offending key and why.
+fn validate(policy: &Policy) -> std::result::Result<(), (String, String)> {
+    let l = &policy.limits;
+    let ranges: [(&str, usize, usize, usize); 5] = [
+        ("limits.max_message_bytes", l.max_message_bytes, 1024, 1 << 30),
+        ("limits.max_header_bytes", l.max_header_bytes, 1024, 16 << 20),
+        ("limits.max_headers", l.max_headers, 10, 100_000),
+        ("limits.max_depth", l.max_depth, 1, 100),
+        ("limits.max_parts", l.max_parts, 1, 100_000),
+    ];
+    for (key, value, min, max) in ranges {
+        if !(min..=max).contains(&value) {
+            return Err((key.into(), format!("{value} is out of range: must be between {min} and {max}")));
+        }
+    }
+    if l.max_header_bytes > l.max_message_bytes {
+        return Err(("limits.max_header_bytes".into(), "must not exceed limits.max_message_bytes".into()));
+    }
+    let n = &policy.notice;
+    for (key, value) in [("notice.ja_intro", &n.ja_intro), ("notice.en_intro", &n.en_intro)] {
+        if value.trim().is_empty() {
+            return Err((key.into(), "must not be empty: the recipient has to be told".into()));
+        }
+    }
+    Ok(())
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// The dotted key whose key or value spans `offset`. Searches every table:
+/// a `[a.b]` header gives its implicit tables no span covering their keys.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+    fn search(table: &DeTable<'_>, offset: usize, path: &mut Vec<String>) -> bool {
+        for (key, value) in table.iter() {
+            path.push(key.get_ref().to_string());
+            let found = match value.get_ref() {
+                DeValue::Table(inner) => key.span().contains(&offset) || search(inner, offset, path),
+                _ => key.span().contains(&offset) || value.span().contains(&offset),
+            };
+            if found {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let table = DeTable::parse(text).ok()?;
+    let mut path = Vec::new();
+    search(table.get_ref(), offset, &mut path).then(|| path.join("."))
+}
+
+/// The line where a dotted key is set, if the text sets it.
+fn line_of_key(text: &str, dotted: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let table = DeTable::parse(text).ok()?;
+    let mut current = table.get_ref();
+    let mut line = None;
+    for part in dotted.split('.') {
+        let (key, value) = current.iter().find(|(k, _)| k.get_ref().as_ref() == part)?;
+        line = Some(line_of(text, key.span().start));
+        match value.get_ref() {
+            DeValue::Table(inner) => current = inner,
+            _ => break,
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mukaika_sanitize::LinkMode;
+
+    #[test]
+    fn embedded_default_has_the_builtin_profiles() {
+        let config = Config::embedded();
+        assert_eq!(config.default_profile, "standard");
+        assert_eq!(config.profile(None).unwrap().links, LinkMode::Defang);
+        assert_eq!(config.profile(Some("strict")).unwrap().links, LinkMode::Remove);
+        assert_eq!(config.profile(Some("strict")).unwrap().name, "strict");
+    }
+
+    #[test]
+    fn shipped_example_is_valid() {
+        let text = include_str!("../../../config/mukaika.toml");
+        let config = Config::parse(text, "mukaika.toml", Some(Config::embedded())).unwrap();
+        assert!(config.profiles.contains_key("legacy-jis"));
+        assert_eq!(config.profile(Some("standard")).unwrap(), &Policy::default());
+    }
+
+    #[test]
+    fn errors_name_line_and_key() {
+        let text = "default_profile = \"standard\"\n\n[profiles.x]\nlinks = \"defang\"\nlinkz = 1\n";
+        let err = Config::parse(text, "f.toml", Some(Config::embedded())).unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(5), Some("profiles.x.linkz")));
+        assert!(err.to_string().starts_with("f.toml:5: profiles.x.linkz: unknown field"), "{err}");
+
+        let text = "[profiles.x]\nlinks = \"sometimes\"\n";
+        let err = Config::parse(text, "f.toml", None).unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("profiles.x.links")));
+
+        let text = "[profiles.x.limits]\nmax_depth = 0\n";
+        let err = Config::parse(text, "f.toml", Some(Config::embedded())).unwrap_err();
+        assert_eq!(err.to_string(), "f.toml:2: profiles.x.limits.max_depth: 0 is out of range: must be between 1 and 100");
+
+        let err = Config::parse("default_profile = \"nope\"\n", "f.toml", Some(Config::embedded())).unwrap_err();
+        assert_eq!(err.to_string(), "f.toml:1: default_profile: no profile named \"nope\"");
+
+        let err = Config::parse("[profiles.x\n", "f.toml", None).unwrap_err();
+        assert_eq!(err.line, Some(1));
+    }
+}

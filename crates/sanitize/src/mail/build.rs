@@ -1,0 +1,94 @@
+//! The delivered message: new and minimal, written by mail-builder from the
+//! kept headers, the notice plus body text, and the delivered attachments.
+
+use mail_builder::{
+    MessageBuilder,
+    headers::{address::Address, message_id::MessageId, raw::Raw, text::Text},
+    mime::{BodyPart, MimePart},
+};
+
+use super::charset;
+use super::headers::{KeptHeaders, Mailbox};
+use super::mime::TextAttachment;
+use crate::policy::{OutputCharset, Policy};
+use crate::report::Verdict;
+
+pub struct Output<'a> {
+    pub headers: &'a KeptHeaders,
+    pub text: &'a str,
+    pub attachments: &'a [TextAttachment],
+    pub verdict: Verdict,
+}
+
+pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
+    let h = output.headers;
+    let mut builder = MessageBuilder::new();
+    for (name, boxes) in [("From", &h.from), ("To", &h.to), ("Cc", &h.cc), ("Reply-To", &h.reply_to)] {
+        if !boxes.is_empty() {
+            builder = builder.header(name, address_list(boxes));
+        }
+    }
+    if let Some(subject) = &h.subject {
+        builder = builder.header("Subject", Text::new(subject.as_str()));
+    }
+    if let Some(date) = &h.date {
+        builder = builder.header("Date", Raw::new(date.as_str()));
+    }
+    if let Some(id) = &h.message_id {
+        builder = builder.header("Message-ID", MessageId::new(id.as_str()));
+    }
+    if !h.in_reply_to.is_empty() {
+        builder = builder.header("In-Reply-To", MessageId::new_list(h.in_reply_to.iter().map(String::as_str)));
+    }
+    if !h.references.is_empty() {
+        builder = builder.header("References", MessageId::new_list(h.references.iter().map(String::as_str)));
+    }
+    builder = builder.header(
+        "X-Mukaika-Sanitized",
+        Raw::new(format!("profile={}; verdict={}", header_token(&policy.name), output.verdict.as_str())),
+    );
+
+    let text = text_part(output.text, policy.output_charset);
+    let body = if output.attachments.is_empty() {
+        text
+    } else {
+        let mut parts = vec![text];
+        parts.extend(output.attachments.iter().map(|a| {
+            MimePart::new(a.content_type, BodyPart::Text(a.text.as_str().into())).attachment(a.filename.as_str())
+        }));
+        MimePart::new("multipart/mixed", BodyPart::Multipart(parts))
+    };
+    // Writing into a Vec cannot fail.
+    builder.body(body).write_to_vec().unwrap_or_default()
+}
+
+fn text_part(text: &str, charset: OutputCharset) -> MimePart<'static> {
+    // text/plain's canonical form ends lines with CRLF (RFC 2046).
+    let text = text.replace('\n', "\r\n");
+    match charset {
+        OutputCharset::Utf8 => MimePart::new("text/plain", BodyPart::Text(text.into())),
+        OutputCharset::Iso2022Jp => {
+            // 7-bit bytes: mail-builder picks 7bit, or quoted-printable for
+            // over-long lines.
+            let encoded = charset::encode_iso_2022_jp(&text);
+            let content_type = mail_builder::headers::content_type::ContentType::new("text/plain")
+                .attribute("charset", "ISO-2022-JP");
+            MimePart::new(content_type, BodyPart::Binary(encoded.bytes.into()))
+        }
+    }
+}
+
+fn address_list(boxes: &[Mailbox]) -> Address<'_> {
+    Address::new_list(
+        boxes
+            .iter()
+            .map(|b| Address::new_address(b.name.as_deref(), b.address.as_str()))
+            .collect(),
+    )
+}
+
+/// Profile names are validated by the config; this keeps the header safe
+/// even for a policy built in code.
+fn header_token(name: &str) -> String {
+    name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
+}

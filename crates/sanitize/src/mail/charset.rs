@@ -1,0 +1,263 @@
+//! Bytes of a declared (or undeclared) charset to text, and text to the
+//! output charset, without 文字化け and without silently dropping a byte.
+//!
+//! encoding_rs does the decoding; what this module adds is the mail-specific
+//! policy around it: the labels Japanese mailers really send (CP50220,
+//! Windows-31J…), detection when a label is missing or wrong (chardetng),
+//! counting of undecodable bytes, and the ISO-2022-JP output fold table.
+
+use encoding_rs::{
+    DecoderResult, EUC_JP, Encoding, EncoderResult, ISO_2022_JP, SHIFT_JIS, UTF_8,
+};
+
+/// Text decoded from bytes, with what the report needs to know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    /// WHATWG name of the encoding really used, e.g. "ISO-2022-JP".
+    pub charset: &'static str,
+    /// The label was missing, unknown or wrong and the charset was detected.
+    pub detected: bool,
+    /// Undecodable byte sequences, each replaced by U+FFFD.
+    pub replaced: usize,
+}
+
+/// Decodes `bytes` labelled `label` (the Content-Type charset, if any).
+pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
+    let declared = label.and_then(encoding_for_label);
+    if let Some(encoding) = declared {
+        let (text, replaced) = decode_counting(bytes, encoding);
+        if replaced == 0 {
+            return Decoded { text, charset: encoding.name(), detected: false, replaced };
+        }
+        // A wrong label is common (Shift_JIS sent as "iso-2022-jp", UTF-8 as
+        // "us-ascii"): keep whichever reading loses fewer bytes.
+        let guess = detect(bytes);
+        if guess != encoding {
+            let (guessed, guessed_replaced) = decode_counting(bytes, guess);
+            if guessed_replaced < replaced {
+                return Decoded {
+                    text: guessed,
+                    charset: guess.name(),
+                    detected: true,
+                    replaced: guessed_replaced,
+                };
+            }
+        }
+        return Decoded { text, charset: encoding.name(), detected: false, replaced };
+    }
+    let encoding = detect(bytes);
+    let (text, replaced) = decode_counting(bytes, encoding);
+    // Plain ASCII (or valid UTF-8) needs no label to be read right.
+    let detected = label.is_some() || !(encoding == UTF_8 && bytes.is_ascii());
+    Decoded { text, charset: encoding.name(), detected, replaced }
+}
+
+/// The encoding for a charset label, including the Microsoft and legacy
+/// Japanese names that WHATWG labels do not cover.
+pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
+    let label = label.trim().trim_matches('"');
+    let lower = label.to_ascii_lowercase();
+    let japanese = match lower.as_str() {
+        // CP50220/50221/50222 and ISO-2022-JP-MS are supersets that encoding_rs'
+        // ISO-2022-JP decoder reads (NEC row 13, IBM rows, ESC ( I kana).
+        "cp50220" | "cp50221" | "cp50222" | "iso-2022-jp-ms" | "iso-2022-jp-1"
+        | "iso-2022-jp-2" | "iso-2022-jp-3" | "iso-2022-jp-2004" | "x-windows-iso2022jp" => {
+            Some(ISO_2022_JP)
+        }
+        "cp932" | "ms932" | "windows-932" | "x-ms-cp932" | "ibm-943" | "shift-jis"
+        | "x-shift_jis" | "shift_jisx0213" | "shift_jis-2004" => Some(SHIFT_JIS),
+        "cp51932" | "eucjp-ms" | "euc-jp-ms" | "eucjp" | "x-eucjp" | "euc-jisx0213" => Some(EUC_JP),
+        _ => None,
+    };
+    japanese.or_else(|| Encoding::for_label_no_replacement(lower.as_bytes()))
+}
+
+/// Guesses the encoding of unlabelled bytes: UTF-8 when valid, ISO-2022-JP
+/// when 7-bit with JIS escapes, otherwise chardetng (with a .jp hint).
+pub fn detect(bytes: &[u8]) -> &'static Encoding {
+    if bytes.is_ascii() {
+        return if has_jis_escape(bytes) { ISO_2022_JP } else { UTF_8 };
+    }
+    if std::str::from_utf8(bytes).is_ok() {
+        return UTF_8;
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Allow);
+    detector.feed(bytes, true);
+    detector.guess(Some(b"jp"), chardetng::Utf8Detection::Allow)
+}
+
+fn has_jis_escape(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, b"\x1b$B").is_some()
+        || memchr::memmem::find(bytes, b"\x1b$@").is_some()
+        || memchr::memmem::find(bytes, b"\x1b(I").is_some()
+}
+
+/// Decodes with U+FFFD for each malformed sequence and counts them.
+fn decode_counting(bytes: &[u8], encoding: &'static Encoding) -> (String, usize) {
+    if encoding == UTF_8
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        return (text.to_owned(), 0);
+    }
+    let shifted;
+    let bytes = if encoding == ISO_2022_JP && bytes.contains(&0x0e) {
+        shifted = shift_out_to_escape(bytes);
+        &shifted[..]
+    } else {
+        bytes
+    };
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(bytes.len().saturating_mul(3));
+    let mut text = String::with_capacity(capacity);
+    let mut replaced = 0;
+    let mut rest = bytes;
+    loop {
+        let (result, read) = decoder.decode_to_string_without_replacement(rest, &mut text, true);
+        rest = &rest[read..];
+        match result {
+            DecoderResult::InputEmpty => break,
+            DecoderResult::Malformed(_, _) => {
+                replaced += 1;
+                text.push('\u{FFFD}');
+            }
+            DecoderResult::OutputFull => text.reserve(rest.len().max(16) * 3),
+        }
+    }
+    (text, replaced)
+}
+
+/// CP50222 writes half-width kana between SO and SI; encoding_rs knows only
+/// the `ESC ( I` form, so rewrite one into the other.
+fn shift_out_to_escape(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    for &byte in bytes {
+        match byte {
+            0x0e => out.extend_from_slice(b"\x1b(I"),
+            0x0f => out.extend_from_slice(b"\x1b(B"),
+            _ => out.push(byte),
+        }
+    }
+    out
+}
+
+/// Text encoded as ISO-2022-JP for old Japanese mail clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    /// Characters ISO-2022-JP cannot carry (emoji…), written as 〓.
+    pub unmappable: usize,
+}
+
+/// Encodes text as ISO-2022-JP. Characters that Unicode has twice (the
+/// wave-dash family) are folded to the form JIS X 0208 carries; anything
+/// else without a JIS code becomes the geta mark 〓, never an HTML entity.
+pub fn encode_iso_2022_jp(text: &str) -> Encoded {
+    let folded: String = text.chars().map(fold_for_jis).collect();
+    let mut encoder = ISO_2022_JP.new_encoder();
+    let mut bytes = Vec::with_capacity(folded.len() + folded.len() / 2 + 8);
+    let mut unmappable = 0;
+    let mut rest = folded.as_str();
+    loop {
+        let needed = encoder
+            .max_buffer_length_from_utf8_without_replacement(rest.len())
+            .unwrap_or(rest.len() * 8)
+            + 8;
+        bytes.reserve(needed);
+        let (result, read) =
+            encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut bytes, true);
+        rest = &rest[read..];
+        match result {
+            EncoderResult::InputEmpty => break,
+            EncoderResult::OutputFull => {}
+            EncoderResult::Unmappable(_) => {
+                unmappable += 1;
+                // 〓 is JIS 0x222E; the encoder is left in whatever state it
+                // was, so write it through the encoder rather than raw.
+                let (result, _) =
+                    encoder.encode_from_utf8_to_vec_without_replacement("〓", &mut bytes, false);
+                debug_assert!(matches!(result, EncoderResult::InputEmpty));
+            }
+        }
+    }
+    Encoded { bytes, unmappable }
+}
+
+/// The JIS X 0208 form of characters that Unicode encodes twice.
+fn fold_for_jis(c: char) -> char {
+    match c {
+        '\u{301C}' => '\u{FF5E}', // WAVE DASH → FULLWIDTH TILDE (JIS 1-33)
+        '\u{2016}' => '\u{2225}', // DOUBLE VERTICAL LINE → PARALLEL TO
+        '\u{2212}' => '\u{FF0D}', // MINUS SIGN → FULLWIDTH HYPHEN-MINUS
+        '\u{00A2}' => '\u{FFE0}',
+        '\u{00A3}' => '\u{FFE1}',
+        '\u{00AC}' => '\u{FFE2}',
+        '\u{00A6}' => '\u{FFE4}',
+        '\u{2014}' => '\u{2015}', // EM DASH → HORIZONTAL BAR (JIS 1-29)
+        _ => c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cp50220_extensions_decode() {
+        // ① ㈱ Ⅲ (NEC row 13), then half-width ｱ via ESC ( I.
+        let d = decode(b"\x1b$B-!-j-7\x1b(I1\x1b(B", Some("ISO-2022-JP"));
+        assert_eq!(d.text, "①㈱Ⅲｱ");
+        assert_eq!((d.replaced, d.detected), (0, false));
+    }
+
+    #[test]
+    fn cp50222_shift_out_kana_decode() {
+        let d = decode(b"\x0e12\x0fA", Some("iso-2022-jp"));
+        assert_eq!(d.text, "ｱｲA");
+    }
+
+    #[test]
+    fn shift_jis_is_read_as_cp932() {
+        let d = decode(b"\x81\x60\x81\x7c\x87\x40", Some("Shift_JIS"));
+        assert_eq!(d.text, "～－①");
+        assert_eq!(d.charset, "Shift_JIS");
+    }
+
+    #[test]
+    fn wrong_label_is_detected() {
+        // Shift_JIS bytes labelled ISO-2022-JP.
+        let sjis = encoding_rs::SHIFT_JIS.encode("会議の日程について").0;
+        let d = decode(&sjis, Some("iso-2022-jp"));
+        assert_eq!(d.text, "会議の日程について");
+        assert!(d.detected);
+        // UTF-8 labelled us-ascii.
+        let d = decode("日本語".as_bytes(), Some("us-ascii"));
+        assert_eq!((d.text.as_str(), d.detected), ("日本語", true));
+    }
+
+    #[test]
+    fn missing_label_is_detected() {
+        let euc = encoding_rs::EUC_JP.encode("東京都千代田区霞が関の庁舎で会議があります").0;
+        assert_eq!(decode(&euc, None).text, "東京都千代田区霞が関の庁舎で会議があります");
+        assert_eq!(decode(b"\x1b$B$3$s$K$A$O\x1b(B", None).text, "こんにちは");
+    }
+
+    #[test]
+    fn undecodable_bytes_are_counted_not_dropped() {
+        let d = decode(b"ab\xff\xfecd", Some("utf-8"));
+        assert!(d.text.starts_with("ab") && d.text.ends_with("cd"));
+        assert!(d.replaced >= 1);
+        assert_eq!(d.text.matches('\u{FFFD}').count(), d.replaced);
+    }
+
+    #[test]
+    fn iso_2022_jp_output_folds_and_substitutes() {
+        let e = encode_iso_2022_jp("10時〜12時 ① ｱ 😀");
+        assert_eq!(e.unmappable, 1);
+        assert!(e.bytes.is_ascii());
+        let back = decode(&e.bytes, Some("iso-2022-jp")).text;
+        assert_eq!(back, "10時～12時 ① ア 〓");
+    }
+}

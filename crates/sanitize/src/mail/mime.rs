@@ -1,0 +1,387 @@
+//! Walks the MIME tree of a parsed message: every leaf is read, judged and
+//! reported once; body text is collected, attachments are converted or
+//! removed. Recursion is bounded by `Limits::max_depth`.
+
+use std::borrow::Cow;
+
+use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType, parsers::MessageStream};
+use sha2::{Digest, Sha256};
+
+use super::{charset, filename, headers::clean_text};
+use crate::policy::{Policy, TextAttachments};
+use crate::report::{Action, PartReport};
+use crate::text::{html, links};
+
+/// What the walk produced, for the notice and the builder.
+#[derive(Debug, Default)]
+pub struct Content {
+    /// The sanitized body text, parts joined in order.
+    pub body: String,
+    pub attachments: Vec<TextAttachment>,
+    pub parts: Vec<PartReport>,
+    pub changes: Changes,
+    /// Set when the message has more leaf parts than the policy allows.
+    pub too_many_parts: bool,
+}
+
+/// A text-like attachment re-encoded as UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextAttachment {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub text: String,
+}
+
+/// What the notice has to tell the recipient.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    pub html_converted: usize,
+    pub active_html_removed: usize,
+    pub images_removed: usize,
+    pub links: links::LinkStats,
+    pub replaced_chars: usize,
+    pub forwarded_messages: usize,
+    pub converted_attachments: Vec<String>,
+    /// (name shown to the user, reason code)
+    pub removed_parts: Vec<(String, &'static str)>,
+}
+
+pub fn walk(message: &Message<'_>, policy: &Policy) -> Content {
+    let mut walker = Walker { policy, content: Content::default(), leaves: 0 };
+    walker.message(message, "", 0);
+    walker.content
+}
+
+struct Walker<'p> {
+    policy: &'p Policy,
+    content: Content,
+    leaves: usize,
+}
+
+impl Walker<'_> {
+    fn message(&mut self, message: &Message<'_>, prefix: &str, depth: usize) {
+        let Some(root) = message.parts.first() else {
+            return;
+        };
+        match &root.body {
+            PartType::Multipart(_) => self.multipart(message, 0, prefix, depth, None),
+            _ => self.part(message, 0, &child_path(prefix, 1), depth, None),
+        }
+    }
+
+    /// Walks the children of multipart `id`, whose own path is `prefix`.
+    fn multipart(
+        &mut self,
+        message: &Message<'_>,
+        id: usize,
+        prefix: &str,
+        depth: usize,
+        skip: Option<&'static str>,
+    ) {
+        let part = &message.parts[id];
+        let Some(children) = part.sub_parts() else {
+            return;
+        };
+        let subtype = part.content_type().and_then(|ct| ct.subtype()).unwrap_or("mixed");
+        let chosen = (subtype.eq_ignore_ascii_case("alternative") && skip.is_none())
+            .then(|| choose_alternative(message, children))
+            .flatten();
+        for (n, &child) in children.iter().enumerate() {
+            let child_skip = match chosen {
+                Some(c) if c != child as usize => Some("alternative-not-delivered"),
+                _ => skip,
+            };
+            self.part(message, child as usize, &child_path(prefix, n + 1), depth + 1, child_skip);
+        }
+    }
+
+    fn part(
+        &mut self,
+        message: &Message<'_>,
+        id: usize,
+        path: &str,
+        depth: usize,
+        skip: Option<&'static str>,
+    ) {
+        let Some(part) = message.parts.get(id) else {
+            return;
+        };
+        let is_container = matches!(part.body, PartType::Multipart(_) | PartType::Message(_));
+        if is_container && depth >= self.policy.limits.max_depth {
+            self.leaf(message, part, path, Some("nesting-too-deep"));
+            return;
+        }
+        match &part.body {
+            PartType::Multipart(_) => self.multipart(message, id, path, depth, skip),
+            PartType::Message(nested) => {
+                if skip.is_none() {
+                    self.content.changes.forwarded_messages += 1;
+                    self.push_body(&forwarded_header(nested));
+                }
+                let before = self.content.body.len();
+                self.message(nested, path, depth + 1);
+                if skip.is_none() && self.content.body.len() > before {
+                    self.content.body.push_str("\n---------- 転送メッセージここまで / End of forwarded message ----------\n");
+                }
+            }
+            _ => self.leaf(message, part, path, skip),
+        }
+    }
+
+    fn leaf(
+        &mut self,
+        message: &Message<'_>,
+        part: &MessagePart<'_>,
+        path: &str,
+        skip: Option<&'static str>,
+    ) {
+        self.leaves += 1;
+        if self.leaves > self.policy.limits.max_parts {
+            self.content.too_many_parts = true;
+            return;
+        }
+        let declared_type = declared_type(part);
+        let filename = part.attachment_name().map(clean_text).filter(|n| !n.is_empty());
+        let bytes = content_bytes(message, part);
+        let detected_type = detected_type(&bytes, &declared_type);
+        let mut entry = PartReport {
+            path: path.to_owned(),
+            filename: filename.clone(),
+            declared_type: declared_type.clone(),
+            detected_type: detected_type.clone(),
+            action: Action::Removed,
+            reason: String::new(),
+            sha256: hex_sha256(&bytes),
+            size: bytes.len(),
+            output_sha256: None,
+            charset: None,
+            replaced_chars: 0,
+        };
+        let shown_name = || filename.clone().unwrap_or_else(|| format!("{declared_type} ({path})"));
+
+        if let Some(reason) = skip {
+            entry.reason = reason.into();
+            if reason != "alternative-not-delivered" {
+                self.content.changes.removed_parts.push((shown_name(), reason));
+            }
+        } else if is_body(part, &declared_type, filename.is_some()) {
+            self.body_text(part, &bytes, &declared_type, &mut entry);
+        } else if is_text_like(&declared_type, &detected_type) {
+            self.text_attachment(part, &bytes, &mut entry, shown_name());
+        } else {
+            entry.reason = removal_reason(&declared_type, &detected_type, filename.as_deref()).into();
+            if declared_type.starts_with("image/") && filename.is_none() {
+                self.content.changes.images_removed += 1;
+            } else {
+                self.content.changes.removed_parts.push((shown_name(), removal_reason(&declared_type, &detected_type, filename.as_deref())));
+            }
+        }
+        self.content.parts.push(entry);
+    }
+
+    fn body_text(&mut self, part: &MessagePart<'_>, bytes: &[u8], declared_type: &str, entry: &mut PartReport) {
+        let decoded = charset::decode(bytes, part.content_type().and_then(|ct| ct.attribute("charset")));
+        let text = if declared_type == "text/html" {
+            let converted = html::html_to_text(&decoded.text, self.policy.links);
+            let s = &converted.stats;
+            self.content.changes.html_converted += 1;
+            self.content.changes.active_html_removed += s.scripts + s.forms + s.embedded + s.hidden;
+            self.content.changes.images_removed += s.images + s.tracking_pixels;
+            add_links(&mut self.content.changes.links, s.links);
+            entry.action = Action::Converted;
+            entry.reason = "html-to-text".into();
+            converted.text
+        } else {
+            let mut stats = links::LinkStats::default();
+            let text = links::neutralize_text(&decoded.text, self.policy.links, &mut stats);
+            let changed = stats.defanged + stats.removed > 0;
+            add_links(&mut self.content.changes.links, stats);
+            entry.action = if changed { Action::Cleaned } else { Action::Kept };
+            entry.reason = if changed { "links-neutralized" } else { "plain-text" }.into();
+            text
+        };
+        let text = normalize_newlines(&text);
+        entry.output_sha256 = Some(hex_sha256(text.as_bytes()));
+        entry.charset = Some(decoded.charset.into());
+        entry.replaced_chars = decoded.replaced;
+        self.content.changes.replaced_chars += decoded.replaced;
+        self.push_body(&text);
+    }
+
+    fn text_attachment(&mut self, part: &MessagePart<'_>, bytes: &[u8], entry: &mut PartReport, shown_name: String) {
+        if self.policy.text_attachments == TextAttachments::Remove {
+            entry.reason = "text-attachment-removed-by-profile".into();
+            self.content.changes.removed_parts.push((shown_name, "text-attachment-removed-by-profile"));
+            return;
+        }
+        let decoded = charset::decode(bytes, part.content_type().and_then(|ct| ct.attribute("charset")));
+        let (ext, content_type) = if entry.declared_type == "text/csv" || entry.filename.as_deref().and_then(filename::extension).as_deref() == Some("csv") {
+            ("csv", "text/csv")
+        } else {
+            ("txt", "text/plain")
+        };
+        let name = filename::with_extension(&filename::clean(entry.filename.as_deref().unwrap_or("attachment")), ext);
+        let text = normalize_newlines(&decoded.text);
+        entry.action = Action::Converted;
+        entry.reason = "text-reencoded-utf8".into();
+        entry.output_sha256 = Some(hex_sha256(text.as_bytes()));
+        entry.charset = Some(decoded.charset.into());
+        entry.replaced_chars = decoded.replaced;
+        self.content.changes.replaced_chars += decoded.replaced;
+        self.content.changes.converted_attachments.push(name.clone());
+        self.content.attachments.push(TextAttachment { filename: name, content_type, text });
+    }
+
+    fn push_body(&mut self, text: &str) {
+        let body = &mut self.content.body;
+        if !body.is_empty() && !body.ends_with("\n\n") {
+            body.push_str(if body.ends_with('\n') { "\n" } else { "\n\n" });
+        }
+        body.push_str(text.trim_end());
+        body.push('\n');
+    }
+}
+
+fn add_links(total: &mut links::LinkStats, more: links::LinkStats) {
+    total.defanged += more.defanged;
+    total.removed += more.removed;
+    total.kept += more.kept;
+}
+
+fn child_path(prefix: &str, n: usize) -> String {
+    if prefix.is_empty() { n.to_string() } else { format!("{prefix}.{n}") }
+}
+
+/// The text/plain alternative when there is a non-empty one (HTML is never
+/// delivered as HTML), else the last HTML or structured alternative.
+fn choose_alternative(message: &Message<'_>, children: &[u32]) -> Option<usize> {
+    let kind = |id: u32| message.parts.get(id as usize).map(|p| (declared_type(p), p));
+    let plain = children.iter().rev().copied().find(|&id| {
+        kind(id).is_some_and(|(t, p)| t == "text/plain" && p.attachment_name().is_none() && !is_blank(p))
+    });
+    let other = children.iter().rev().copied().find(|&id| {
+        kind(id).is_some_and(|(t, p)| t == "text/html" || matches!(p.body, PartType::Multipart(_)))
+    });
+    plain.or(other).or(children.first().copied()).map(|id| id as usize)
+}
+
+fn is_blank(part: &MessagePart<'_>) -> bool {
+    part.text_contents().is_some_and(|t| t.trim().is_empty())
+}
+
+/// Lowercase `type/subtype`; RFC 2045's default when absent.
+fn declared_type(part: &MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => {
+            let sub = ct.subtype().unwrap_or("octet-stream");
+            format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase()
+        }
+        None => "text/plain".into(),
+    }
+}
+
+/// What the bytes are, whatever the header says.
+fn detected_type(bytes: &[u8], declared: &str) -> String {
+    if let Some(kind) = infer::get(bytes) {
+        return kind.mime_type().to_owned();
+    }
+    if declared.starts_with("text/") {
+        return declared.to_owned();
+    }
+    let sample = &bytes[..bytes.len().min(4096)];
+    if !sample.is_empty() && !sample.contains(&0) && (std::str::from_utf8(sample).is_ok() || sample.is_ascii()) {
+        "text/plain".into()
+    } else {
+        "application/octet-stream".into()
+    }
+}
+
+fn is_body(part: &MessagePart<'_>, declared: &str, has_name: bool) -> bool {
+    let attachment = part.content_disposition().is_some_and(|d| d.is_attachment());
+    !attachment && !has_name && (declared == "text/plain" || declared == "text/html")
+}
+
+fn is_text_like(declared: &str, detected: &str) -> bool {
+    matches!(declared, "text/plain" | "text/csv" | "text/tab-separated-values") && detected.starts_with("text/")
+}
+
+/// Stable reason codes for removed parts (docs/REPORT.md).
+fn removal_reason(declared: &str, detected: &str, name: Option<&str>) -> &'static str {
+    let ext = name.and_then(filename::extension);
+    let executable = matches!(detected, "application/vnd.microsoft.portable-executable" | "application/x-executable" | "application/x-mach-binary" | "application/x-elf")
+        || ext.as_deref().is_some_and(|e| matches!(e, "exe" | "dll" | "scr" | "com" | "pif" | "cpl" | "msi" | "js" | "jse" | "vbs" | "vbe" | "ps1" | "bat" | "cmd" | "hta" | "wsf" | "sh" | "lnk" | "jar"));
+    if executable {
+        "executable-or-script"
+    } else if declared.starts_with("image/") && name.is_none() {
+        "inline-image"
+    } else {
+        "attachment-type-not-allowed"
+    }
+}
+
+/// The transfer-decoded bytes of a leaf, exactly as sent (charset untouched).
+fn content_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a, [u8]> {
+    match &part.body {
+        PartType::Binary(b) | PartType::InlineBinary(b) => Cow::Borrowed(b.as_ref()),
+        PartType::Text(_) | PartType::Html(_) => {
+            // mail-parser has already decoded the charset of text parts; go
+            // back to the raw bytes so a missing or wrong label can be fixed.
+            let raw = message.raw_message();
+            let (start, end) = (part.offset_body as usize, part.offset_end as usize);
+            let Some(body) = raw.get(start..end.max(start)) else {
+                return Cow::Borrowed(part.contents());
+            };
+            let decoded = match part.encoding {
+                Encoding::Base64 => MessageStream::new(body).decode_base64_mime(b""),
+                Encoding::QuotedPrintable => MessageStream::new(body).decode_quoted_printable_mime(b""),
+                Encoding::None => return Cow::Borrowed(body),
+            };
+            match decoded {
+                (usize::MAX, _) => Cow::Borrowed(body),
+                (_, bytes) => Cow::Owned(bytes.into_owned()),
+            }
+        }
+        _ => Cow::Borrowed(part.contents()),
+    }
+}
+
+/// The block that introduces a forwarded message inside the body.
+fn forwarded_header(message: &Message<'_>) -> String {
+    let kept = super::headers::KeptHeaders::from_message(message);
+    let list = |m: &[super::headers::Mailbox]| {
+        m.iter()
+            .map(|b| match &b.name {
+                Some(n) => format!("{n} <{}>", b.address),
+                None => b.address.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = String::from("---------- 転送メッセージ / Forwarded message ----------\n");
+    for (label, value) in [
+        ("From", list(&kept.from)),
+        ("Date", kept.date.unwrap_or_default()),
+        ("Subject", kept.subject.unwrap_or_default()),
+        ("To", list(&kept.to)),
+        ("Cc", list(&kept.cc)),
+    ] {
+        if !value.is_empty() {
+            out.push_str(&format!("{label}: {value}\n"));
+        }
+    }
+    out
+}
+
+fn normalize_newlines(text: &str) -> String {
+    if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text.to_owned() }
+}
+
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(b"0123456789abcdef"[(b >> 4) as usize]));
+        out.push(char::from(b"0123456789abcdef"[(b & 15) as usize]));
+    }
+    out
+}

@@ -1,0 +1,92 @@
+//! The per-message report: one JSON object whose field names are a stable
+//! interface (documented in docs/REPORT.md).
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub profile: String,
+    /// The original's Message-ID, without angle brackets.
+    pub message_id: Option<String>,
+    /// Why the whole message was rejected or held, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub parts: Vec<PartReport>,
+    pub threats: Vec<Threat>,
+    pub timings_us: Timings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Sanitized,
+    Held,
+    Rejected,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Sanitized => "sanitized",
+            Verdict::Held => "held",
+            Verdict::Rejected => "rejected",
+        }
+    }
+}
+
+/// One leaf part of the original, nested ones included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartReport {
+    /// IMAP-style section number: "1", "1.2", "2.1.1"…
+    pub path: String,
+    pub filename: Option<String>,
+    pub declared_type: String,
+    pub detected_type: String,
+    pub action: Action,
+    /// A stable reason code (see docs/REPORT.md).
+    pub reason: String,
+    /// SHA-256 of the part's content after transfer decoding.
+    pub sha256: String,
+    pub size: usize,
+    /// SHA-256 of what was delivered for this part, when something was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_sha256: Option<String>,
+    /// Charset the text was read as (text parts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charset: Option<String>,
+    /// Undecodable byte sequences replaced by U+FFFD (text parts only).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub replaced_chars: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Kept,
+    Converted,
+    Flattened,
+    Cleaned,
+    Removed,
+    Held,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Threat {
+    pub engine: String,
+    pub name: String,
+    pub part: String,
+}
+
+/// Microseconds spent per stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Timings {
+    pub parse: u64,
+    pub bodies: u64,
+    pub build: u64,
+    pub total: u64,
+}

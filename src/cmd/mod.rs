@@ -1,0 +1,2 @@
+pub mod check_config;
+pub mod sanitize;

@@ -1,0 +1,69 @@
+//! `mukaika`: the one binary. This file only parses the command line and
+//! maps outcomes to exit codes; each subcommand lives in `cmd/`.
+//!
+//! Exit codes: 0 done; 1 I/O or internal error; 2 usage or config error.
+
+mod cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "mukaika", version, about = "Mail sanitization (無害化) relay for the Internet → LGWAN boundary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sanitize one mail file: write the message that would be delivered.
+    Sanitize(cmd::sanitize::Args),
+    /// Validate a config file (or the embedded default) and report the first error.
+    CheckConfig {
+        /// Config file; without it, the embedded default.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// How a command failed, which decides the exit code.
+pub enum Failure {
+    /// Bad usage or config: exit 2.
+    Usage(String),
+    /// I/O or internal error: exit 1.
+    Runtime(anyhow::Error),
+}
+
+impl From<mukaika_config::Error> for Failure {
+    fn from(e: mukaika_config::Error) -> Self {
+        Failure::Usage(e.to_string())
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Runtime(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sanitize(args) => cmd::sanitize::run(args),
+        Command::CheckConfig { config } => cmd::check_config::run(config.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("mukaika: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(error)) => {
+            eprintln!("mukaika: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
