@@ -68,14 +68,37 @@ fn text_part(text: &str, charset: OutputCharset) -> MimePart<'static> {
     match charset {
         OutputCharset::Utf8 => MimePart::new("text/plain", BodyPart::Text(text.into())),
         OutputCharset::Iso2022Jp => {
-            // 7-bit bytes: mail-builder picks 7bit, or quoted-printable for
-            // over-long lines.
-            let encoded = charset::encode_iso_2022_jp(&text);
+            // RFC 1468: 7bit, every line back in ASCII (the encoder switches
+            // back before each CR), no line over 998 bytes.
+            let encoded = charset::encode_iso_2022_jp(&break_long_lines(&text, MAX_JIS_LINE_CHARS));
             let content_type = mail_builder::headers::content_type::ContentType::new("text/plain")
                 .attribute("charset", "ISO-2022-JP");
-            MimePart::new(content_type, BodyPart::Binary(encoded.bytes.into()))
+            MimePart::new(content_type, BodyPart::Binary(encoded.bytes.into())).transfer_encoding("7bit")
         }
     }
+}
+
+/// Characters per ISO-2022-JP line: at most 3 bytes each with escapes, so
+/// well under SMTP's 998-byte line limit.
+const MAX_JIS_LINE_CHARS: usize = 300;
+
+/// Breaks lines longer than `max` characters (CRLF-terminated text).
+fn break_long_lines(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / max * 2);
+    let mut column = 0;
+    for c in text.chars() {
+        if c == '\n' {
+            column = 0;
+        } else if c != '\r' {
+            if column == max {
+                out.push_str("\r\n");
+                column = 0;
+            }
+            column += 1;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn address_list(boxes: &[Mailbox]) -> Address<'_> {

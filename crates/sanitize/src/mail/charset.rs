@@ -24,16 +24,18 @@ pub struct Decoded {
 
 /// Decodes `bytes` labelled `label` (the Content-Type charset, if any).
 pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
-    let declared = label.and_then(encoding_for_label);
+    let declared = label.and_then(encoding_for_label).filter(|&e| !label_is_wrong(e, label, bytes));
     if let Some(encoding) = declared {
         let (text, replaced) = decode_counting(bytes, encoding);
         if replaced == 0 {
             return Decoded { text, charset: encoding.name(), detected: false, replaced };
         }
-        // A wrong label is common (Shift_JIS sent as "iso-2022-jp", UTF-8 as
-        // "us-ascii"): keep whichever reading loses fewer bytes.
+        // A wrong label is common (Shift_JIS sent as "iso-2022-jp" or
+        // "utf-8"): when the label fails on many bytes, not just a damaged
+        // one or two, keep whichever reading loses fewer.
+        let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
         let guess = detect(bytes);
-        if guess != encoding {
+        if guess != encoding && replaced > 2.max(non_ascii / 20) {
             let (guessed, guessed_replaced) = decode_counting(bytes, guess);
             if guessed_replaced < replaced {
                 return Decoded {
@@ -51,6 +53,19 @@ pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
     // Plain ASCII (or valid UTF-8) needs no label to be read right.
     let detected = label.is_some() || !(encoding == UTF_8 && bytes.is_ascii());
     Decoded { text, charset: encoding.name(), detected, replaced }
+}
+
+/// Labels that cannot be right for these bytes: "us-ascii" on 8-bit bytes,
+/// and a single-byte charset on bytes that are valid multi-byte UTF-8 (real
+/// Latin-1 text is practically never valid UTF-8).
+fn label_is_wrong(encoding: &'static Encoding, label: Option<&str>, bytes: &[u8]) -> bool {
+    if bytes.is_ascii() {
+        return false;
+    }
+    let ascii_label = label.is_some_and(|l| {
+        matches!(l.trim().trim_matches('"').to_ascii_lowercase().as_str(), "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso646-us")
+    });
+    ascii_label || (encoding.is_single_byte() && std::str::from_utf8(bytes).is_ok())
 }
 
 /// The encoding for a charset label, including the Microsoft and legacy
@@ -235,6 +250,18 @@ mod tests {
         // UTF-8 labelled us-ascii.
         let d = decode("日本語".as_bytes(), Some("us-ascii"));
         assert_eq!((d.text.as_str(), d.detected), ("日本語", true));
+    }
+
+    #[test]
+    fn a_damaged_byte_does_not_flip_the_charset() {
+        let mut bytes = "こんにちは、会議の件です。".as_bytes().to_vec();
+        bytes.push(0xc7);
+        let d = decode(&bytes, Some("utf-8"));
+        assert_eq!(d.text, "こんにちは、会議の件です。\u{FFFD}");
+        assert_eq!((d.charset, d.replaced, d.detected), ("UTF-8", 1, false));
+        // Latin-1 labelled UTF-8 and Latin-1 itself.
+        assert_eq!(decode("café".as_bytes(), Some("iso-8859-1")).text, "café");
+        assert_eq!(decode(b"caf\xe9", Some("iso-8859-1")).text, "café");
     }
 
     #[test]

@@ -51,7 +51,10 @@ pub fn clean_text(text: &str) -> String {
     let mut chars = 0;
     let mut pending_space = false;
     for c in text.chars() {
-        if c.is_whitespace() || c.is_control() || is_bidi_control(c) {
+        if is_bidi_control(c) {
+            continue;
+        }
+        if c.is_whitespace() || c.is_control() {
             pending_space = !out.is_empty();
             continue;
         }

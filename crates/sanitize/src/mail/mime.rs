@@ -200,11 +200,11 @@ impl Walker<'_> {
             entry.reason = if changed { "links-neutralized" } else { "plain-text" }.into();
             text
         };
-        let text = normalize_newlines(&text);
+        let (text, controls) = clean_control_chars(&text);
         entry.output_sha256 = Some(hex_sha256(text.as_bytes()));
         entry.charset = Some(decoded.charset.into());
-        entry.replaced_chars = decoded.replaced;
-        self.content.changes.replaced_chars += decoded.replaced;
+        entry.replaced_chars = decoded.replaced + controls;
+        self.content.changes.replaced_chars += entry.replaced_chars;
         self.push_body(&text);
     }
 
@@ -221,13 +221,13 @@ impl Walker<'_> {
             ("txt", "text/plain")
         };
         let name = filename::with_extension(&filename::clean(entry.filename.as_deref().unwrap_or("attachment")), ext);
-        let text = normalize_newlines(&decoded.text);
+        let (text, controls) = clean_control_chars(&decoded.text);
         entry.action = Action::Converted;
         entry.reason = "text-reencoded-utf8".into();
         entry.output_sha256 = Some(hex_sha256(text.as_bytes()));
         entry.charset = Some(decoded.charset.into());
-        entry.replaced_chars = decoded.replaced;
-        self.content.changes.replaced_chars += decoded.replaced;
+        entry.replaced_chars = decoded.replaced + controls;
+        self.content.changes.replaced_chars += entry.replaced_chars;
         self.content.changes.converted_attachments.push(name.clone());
         self.content.attachments.push(TextAttachment { filename: name, content_type, text });
     }
@@ -331,17 +331,82 @@ fn content_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow
             let Some(body) = raw.get(start..end.max(start)) else {
                 return Cow::Borrowed(part.contents());
             };
-            let decoded = match part.encoding {
+            // After a decoding error mail-parser resets `encoding` to None and
+            // keeps the raw text; the header still says what it was.
+            let encoding = if part.is_encoding_problem {
+                match part.content_transfer_encoding().map(str::to_ascii_lowercase).as_deref() {
+                    Some("base64") => Encoding::Base64,
+                    Some("quoted-printable") => Encoding::QuotedPrintable,
+                    _ => Encoding::None,
+                }
+            } else {
+                part.encoding
+            };
+            let decoded = match encoding {
                 Encoding::Base64 => MessageStream::new(body).decode_base64_mime(b""),
                 Encoding::QuotedPrintable => MessageStream::new(body).decode_quoted_printable_mime(b""),
                 Encoding::None => return Cow::Borrowed(body),
             };
             match decoded {
-                (usize::MAX, _) => Cow::Borrowed(body),
+                (usize::MAX, _) => Cow::Owned(lenient_decode(body, encoding)),
                 (_, bytes) => Cow::Owned(bytes.into_owned()),
             }
         }
         _ => Cow::Borrowed(part.contents()),
+    }
+}
+
+/// Broken base64 or quoted-printable, read as far as it can be: mail-parser
+/// gives up on the whole part at the first bad byte, but the recipient
+/// should get what is readable. Base64: characters outside the alphabet are
+/// skipped. Quoted-printable: an `=` not followed by two hex digits or a
+/// line break stays a literal `=`.
+fn lenient_decode(body: &[u8], encoding: Encoding) -> Vec<u8> {
+    match encoding {
+        Encoding::Base64 => {
+            let sextets: Vec<u8> = body.iter().filter_map(|&b| base64_value(b)).collect();
+            let mut out = Vec::with_capacity(sextets.len() / 4 * 3 + 3);
+            for chunk in sextets.chunks(4) {
+                let word = chunk.iter().enumerate().fold(0u32, |w, (i, &v)| w | (u32::from(v) << (18 - 6 * i)));
+                let bytes = word.to_be_bytes();
+                out.extend_from_slice(&bytes[1..chunk.len().max(1)]);
+            }
+            out
+        }
+        Encoding::QuotedPrintable => {
+            let mut out = Vec::with_capacity(body.len());
+            let mut i = 0;
+            while i < body.len() {
+                let rest = &body[i..];
+                match rest {
+                    [b'=', b'\r', b'\n', ..] => i += 3,
+                    [b'=', b'\n', ..] => i += 2,
+                    [b'=', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                        let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+                        out.push(hex(*h) << 4 | hex(*l));
+                        i += 3;
+                    }
+                    [b, ..] => {
+                        out.push(*b);
+                        i += 1;
+                    }
+                    [] => break,
+                }
+            }
+            out
+        }
+        Encoding::None => body.to_vec(),
+    }
+}
+
+fn base64_value(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
     }
 }
 
@@ -372,8 +437,28 @@ fn forwarded_header(message: &Message<'_>) -> String {
     out
 }
 
-fn normalize_newlines(text: &str) -> String {
-    if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text.to_owned() }
+/// Delivered text has LF line ends and no control characters but tab: a
+/// NUL or an ESC sequence must not reach a mail client or a terminal. Each
+/// one becomes U+FFFD and is counted with the undecodable bytes.
+fn clean_control_chars(text: &str) -> (String, usize) {
+    let is_bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(is_bad) {
+        return (text.to_owned(), 0);
+    }
+    let text = text.replace("\r\n", "\n");
+    let mut replaced = 0;
+    let cleaned = text
+        .chars()
+        .map(|c| match c {
+            '\r' => '\n',
+            c if is_bad(c) => {
+                replaced += 1;
+                '\u{FFFD}'
+            }
+            c => c,
+        })
+        .collect();
+    (cleaned, replaced)
 }
 
 pub fn hex_sha256(bytes: &[u8]) -> String {

