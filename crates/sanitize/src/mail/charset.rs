@@ -88,6 +88,34 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
     japanese.or_else(|| Encoding::for_label_no_replacement(lower.as_bytes()))
 }
 
+/// The charset an HTML document declares in its first 1024 bytes
+/// (`<meta charset=…>` or `<meta http-equiv … content="…; charset=…">`),
+/// for HTML parts sent without a MIME charset label. A simplified form of
+/// the HTML prescan: enough for what mailers write.
+pub fn html_meta_charset(html: &[u8]) -> Option<&str> {
+    let head = &html[..html.len().min(1024)];
+    let lower = head.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = memchr::memmem::find(&lower[from..], b"<meta") {
+        let tag_start = from + at;
+        let tag_end = memchr::memchr(b'>', &lower[tag_start..]).map_or(lower.len(), |e| tag_start + e);
+        if let Some(c) = memchr::memmem::find(&lower[tag_start..tag_end], b"charset") {
+            let mut i = tag_start + c + "charset".len();
+            while i < tag_end && matches!(lower[i], b' ' | b'=' | b'"' | b'\'') {
+                i += 1;
+            }
+            let end = (i..tag_end)
+                .find(|&j| !(lower[j].is_ascii_alphanumeric() || matches!(lower[j], b'-' | b'_' | b'.' | b':')))
+                .unwrap_or(tag_end);
+            if end > i {
+                return std::str::from_utf8(&head[i..end]).ok();
+            }
+        }
+        from = tag_end;
+    }
+    None
+}
+
 /// Guesses the encoding of unlabelled bytes: UTF-8 when valid, ISO-2022-JP
 /// when 7-bit with JIS escapes, otherwise chardetng (with a .jp hint).
 pub fn detect(bytes: &[u8]) -> &'static Encoding {
@@ -262,6 +290,15 @@ mod tests {
         // Latin-1 labelled UTF-8 and Latin-1 itself.
         assert_eq!(decode("café".as_bytes(), Some("iso-8859-1")).text, "café");
         assert_eq!(decode(b"caf\xe9", Some("iso-8859-1")).text, "café");
+    }
+
+    #[test]
+    fn html_meta_charset_is_found() {
+        assert_eq!(html_meta_charset(b"<html><head><META charset=\"Shift_JIS\">"), Some("Shift_JIS"));
+        let html = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=euc-jp\"><p>x";
+        assert_eq!(html_meta_charset(html), Some("euc-jp"));
+        assert_eq!(html_meta_charset(b"<meta name=x><p>charset=no"), None);
+        assert_eq!(html_meta_charset(b"<meta charset="), None);
     }
 
     #[test]

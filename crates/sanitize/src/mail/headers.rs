@@ -1,7 +1,9 @@
 //! The few header fields that cross the boundary: decoded by mail-parser,
 //! cleaned here, re-encoded by mail-builder. Nothing else is carried over.
 
-use mail_parser::{Address, HeaderValue, Message};
+use mail_parser::{Address, HeaderValue, Message, MessageParser};
+
+use super::charset;
 
 /// Cleaned values of the kept fields, ready for the builder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,8 +26,22 @@ pub struct Mailbox {
     pub address: String,
 }
 
+/// The header fields kept, by their lowercase names.
+const KEPT: [&str; 9] =
+    ["from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-reply-to", "references"];
+
 impl KeptHeaders {
     pub fn from_message(message: &Message<'_>) -> Self {
+        match reread_raw_8bit(message) {
+            Some(block) => match MessageParser::new().parse_headers(&block) {
+                Some(reread) => Self::from_decoded(&reread),
+                None => Self::from_decoded(message),
+            },
+            None => Self::from_decoded(message),
+        }
+    }
+
+    fn from_decoded(message: &Message<'_>) -> Self {
         Self {
             from: mailboxes(message.from()),
             to: mailboxes(message.to()),
@@ -38,6 +54,33 @@ impl KeptHeaders {
             references: ids(message.references()),
         }
     }
+}
+
+/// Old Japanese mailers put raw ISO-2022-JP or Shift_JIS in headers
+/// instead of RFC 2047 words, which mail-parser reads as broken UTF-8. When
+/// a kept field holds such bytes, decode the raw values with charset
+/// detection and return a UTF-8 header block for mail-parser to read again.
+fn reread_raw_8bit(message: &Message<'_>) -> Option<Vec<u8>> {
+    let raw = message.raw_message();
+    let value_of = |h: &mail_parser::Header<'_>| raw.get(h.offset_start as usize..h.offset_end as usize);
+    let kept = || message.headers().iter().filter(|h| KEPT.contains(&h.name().to_ascii_lowercase().as_str()));
+    let needs = kept().filter_map(value_of).any(|v| v.contains(&0x1b) || (!v.is_ascii() && std::str::from_utf8(v).is_err()));
+    if !needs {
+        return None;
+    }
+    let mut block = Vec::new();
+    for header in kept() {
+        let Some(value) = value_of(header) else { continue };
+        let text = charset::decode(value, None).text;
+        block.extend_from_slice(header.name().as_bytes());
+        block.extend_from_slice(b": ");
+        block.extend_from_slice(text.trim_start().as_bytes());
+        if !text.ends_with('\n') {
+            block.extend_from_slice(b"\r\n");
+        }
+    }
+    block.extend_from_slice(b"\r\n");
+    Some(block)
 }
 
 /// Longest header text kept; anything longer is cut (and shown cut).
@@ -137,6 +180,17 @@ mod tests {
         assert_eq!(clean_text("x\r\nBcc: evil@example.com"), "x Bcc: evil@example.com");
         assert_eq!(clean_text("a\0b\u{202E}exe.pdf"), "a bexe.pdf");
         assert_eq!(clean_text("  請求書\t のご案内 "), "請求書 のご案内");
+    }
+
+    #[test]
+    fn raw_8bit_japanese_headers_are_decoded() {
+        let raw = b"From: \x1b$B;3ED\x1b(B <yamada@example.jp>\r\nSubject: \x1b$B$3$s$K$A$O\x1b(B test\r\n\r\nhi\r\n";
+        let kept = KeptHeaders::from_message(&MessageParser::new().parse(raw).unwrap());
+        assert_eq!(kept.subject.as_deref(), Some("こんにちは test"));
+        assert_eq!(kept.from, vec![Mailbox { name: Some("山田".into()), address: "yamada@example.jp".into() }]);
+        let raw = b"Subject: \x89\xef\x8bc\x82\xcc\x93\xfa\x92\xf6\x82\xc9\x82\xc2\x82\xa2\x82\xc4\r\n\r\nhi\r\n";
+        let kept = KeptHeaders::from_message(&MessageParser::new().parse(raw).unwrap());
+        assert_eq!(kept.subject.as_deref(), Some("会議の日程について"));
     }
 
     #[test]

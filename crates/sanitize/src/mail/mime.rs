@@ -180,7 +180,12 @@ impl Walker<'_> {
     }
 
     fn body_text(&mut self, part: &MessagePart<'_>, bytes: &[u8], declared_type: &str, entry: &mut PartReport) {
-        let decoded = charset::decode(bytes, part.content_type().and_then(|ct| ct.attribute("charset")));
+        let label = part.content_type().and_then(|ct| ct.attribute("charset"));
+        let label = match label {
+            None if declared_type == "text/html" => charset::html_meta_charset(bytes),
+            label => label,
+        };
+        let decoded = charset::decode(bytes, label);
         let text = if declared_type == "text/html" {
             let converted = html::html_to_text(&decoded.text, self.policy.links);
             let s = &converted.stats;
