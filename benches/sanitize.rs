@@ -83,7 +83,11 @@ pub fn large_mail() -> Vec<u8> {
         .message_id("bench-c@example.com")
         .text_body("資料を添付いたします。\n")
         .attachment("application/pdf", "資料.pdf", noise(1_900_000))
-        .attachment("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "集計.xlsx", noise(1_900_000))
+        .attachment(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "集計.xlsx",
+            noise(1_900_000),
+        )
         .write_to_vec()
         .expect("writing to a Vec")
 }
@@ -91,7 +95,11 @@ pub fn large_mail() -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     let policy = Policy::default();
     let mut group = c.benchmark_group("sanitize");
-    for (name, mail) in [("a_jis_text_20k", jis_text_mail()), ("b_html_100k", html_mail()), ("c_attachments_5m", large_mail())] {
+    for (name, mail) in [
+        ("a_jis_text_20k", jis_text_mail()),
+        ("b_html_100k", html_mail()),
+        ("c_attachments_5m", large_mail()),
+    ] {
         group.throughput(Throughput::Bytes(mail.len() as u64));
         group.bench_function(name, |b| b.iter(|| sanitize(black_box(&mail), &policy)));
     }

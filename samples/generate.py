@@ -71,24 +71,27 @@ def cp50221(text):
 
 
 def cp50222_so_si(text):
-    """Half-width kana between SO and SI (CP50222), the rest as cp50221."""
+    """Half-width kana between SO and SI (CP50222); runs of anything else as
+    cp50221, so a JIS X 0208 run ends with ESC ( B right before SO."""
     out = bytearray()
+    run = ""
     kana = False
     for ch in text:
         b = ch.encode("cp932")
-        if len(b) == 1 and 0xA1 <= b[0] <= 0xDF:
-            if not kana:
-                out += b"\x0e"
-                kana = True
+        is_kana = len(b) == 1 and 0xA1 <= b[0] <= 0xDF
+        if is_kana and not kana:
+            out += cp50221(run) + b"\x0e"
+            run, kana = "", True
+        elif not is_kana and kana:
+            out += b"\x0f"
+            kana = False
+        if is_kana:
             out += bytes([b[0] - 0x80])
         else:
-            if kana:
-                out += b"\x0f"
-                kana = False
-            out += cp50221(ch)
+            run += ch
     if kana:
         out += b"\x0f"
-    return bytes(out)
+    return bytes(out + cp50221(run))
 
 
 def encode(text, charset):
@@ -185,8 +188,9 @@ def mz_stub():
     """An MZ header and DOS stub text; no PE, no code that does anything."""
     data = bytearray(b"MZ" + b"\x90\x00" + b"\x00" * 56 + struct.pack("<I", 0))
     data += b"This program cannot be run in DOS mode.\r\r\n$" + b"\x00" * 8
-    data += b"MUKAIKA INERT SAMPLE - NOT AN EXECUTABLE"
-    return bytes(data.ljust(128, b"\x00"))
+    data += b"MUKAIKA INERT"
+    assert len(data) == 128
+    return bytes(data)
 
 
 def png_1x1():
@@ -303,13 +307,11 @@ def _():
 @sample("009-attachment-rfc2231-name")
 def _():
     name = "議事録（第３回）令和６年度.txt"
-    quoted = urllib.parse.quote(name.encode("utf-8"), safe="")
-    # RFC 2231 continuations, as Thunderbird writes long names.
-    half = len(quoted) // 2
-    while quoted[half - 1] == "%" or quoted[half - 2] == "%":
-        half += 1
+    # RFC 2231 continuations, as Thunderbird writes long names, split
+    # between two characters (sample 019 splits inside one).
+    quoted = [urllib.parse.quote(c.encode("utf-8"), safe="") for c in name]
     disposition = ("Content-Disposition: attachment;\r\n"
-                   " filename*0*=UTF-8''%s;\r\n filename*1*=%s" % (quoted[:half], quoted[half:]))
+                   " filename*0*=UTF-8''%s;\r\n filename*1*=%s" % ("".join(quoted[:8]), "".join(quoted[8:])))
     attachment = part(['Content-Type: text/plain; charset="Shift_JIS"', "Content-Transfer-Encoding: base64",
                        disposition],
                       b64_lines("議事録\n日時: 13時～15時\n出席者: 山田、髙橋\n".encode("cp932")) + "\r\n")
@@ -374,7 +376,8 @@ def _():
 
 @sample("016-iso2022jp-so-si-kana")
 def _():
-    body = "半角カナ(SO/SI): ｱｲｳｴｵ ｶﾞｷﾞｸﾞ\n"
+    # Line 2: a JIS X 0208 run, ESC ( B, then SO at once; after SI, ESC $ B at once.
+    body = "半角カナ(SO/SI): ｱｲｳｴｵ ｶﾞｷﾞｸﾞ\n全角カナｶﾅ全角\n"
     lines = head(16, b_word("SO/SI カナ", "ISO-2022-JP"),
                  extra=['Content-Type: text/plain; charset="ISO-2022-JP"', "Content-Transfer-Encoding: 7bit"])
     return message(lines, crlf_bytes(cp50222_so_si(body)))
@@ -400,6 +403,21 @@ def _():
     lines = head(18, "@@SUBJECT@@",
                  extra=['Content-Type: text/plain; charset="Shift_JIS"', "Content-Transfer-Encoding: 8bit"])
     return message(lines, crlf_bytes(body)).replace(b"@@SUBJECT@@", subject)
+
+
+@sample("019-rfc2231-split-inside-character")
+def _():
+    # RFC 2231 section 4.1: segments are concatenated, then decoded, so a
+    # split between the bytes of one UTF-8 character is legal.
+    name = "会議資料.txt"
+    quoted = urllib.parse.quote(name.encode("utf-8"), safe="")  # %E4%BC%9A%E8%AD%B0...
+    cut = quoted.index("%AD")  # inside 議 (E8 AD B0)
+    disposition = ("Content-Disposition: attachment;\r\n"
+                   " filename*0*=UTF-8''%s;\r\n filename*1*=%s" % (quoted[:cut], quoted[cut:]))
+    attachment = part(['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit", disposition],
+                      crlf_bytes("資料本文\n".encode("utf-8")))
+    lines = head(19, b_word("会議資料"), extra=['Content-Type: multipart/mixed; boundary="b019"'])
+    return message(lines, multipart("b019", [text_part("資料を添付します。\n"), attachment]))
 
 
 # 1xx: HTML and links ------------------------------------------------------------
@@ -457,7 +475,8 @@ def _():
 </table>
 <ul><li>納品先: 本庁舎 3階</li><li>納期: 11月30日</li></ul>
 <ol><li>第一項</li><li>第二項</li></ol>
-<p>以上、よろしくお願いいたします。&amp;&lt;&gt;&copy;</p>
+<p>以上、よろしくお願いいたします。</p>
+<p>記号: &amp; &quot;引用&quot; &copy;</p>
 </body></html>
 """
     lines = head(103, b_word("発注内容のご確認"),
@@ -501,7 +520,8 @@ def _():
 def _():
     body = ("ログインはこちら: https://evil.example.com/login?next=/home\n"
             "参考: http://www.example.org/page.html\n"
-            "危険: javascript:alert(1)\n")
+            "危険: javascript:alert(1)\n"
+            "連絡先: mailto:info@example.jp\n")
     lines = head(106, "Please log in",
                  extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit"])
     return message(lines, crlf_bytes(body.encode("utf-8")))
@@ -629,6 +649,45 @@ def _():
     ])
     lines = head(306, b_word("Fw: 元のメール"), extra=['Content-Type: multipart/mixed; boundary="b306"'])
     return message(lines, outer)
+
+
+@sample("307-forwarded-rfc822-base64")
+def _():
+    # RFC 2046 allows only 7bit/8bit/binary on message/rfc822, but base64
+    # is seen in the wild; the nested message is then parsed from the decoded bytes.
+    inner = message(
+        ['From: %s <origin@example.com>' % b_word("転送元"), "To: yamada@example.jp",
+         "Subject: " + b_word("base64で包まれた転送"), "Date: Wed, 13 Nov 2024 09:00:00 +0900",
+         "MIME-Version: 1.0", 'Content-Type: text/plain; charset="Shift_JIS"', "Content-Transfer-Encoding: base64"],
+        b64_lines("BASE64-FORWARDED 転送本文 9時～10時\n".encode("cp932")) + "\r\n")
+    outer = multipart("b307", [
+        text_part("転送します。\n"),
+        part(["Content-Type: message/rfc822", "Content-Transfer-Encoding: base64",
+              'Content-Disposition: attachment; filename="forwarded.eml"'], b64_lines(inner) + "\r\n"),
+    ])
+    lines = head(307, "Fw: base64", extra=['Content-Type: multipart/mixed; boundary="b307"'])
+    return message(lines, outer)
+
+
+@sample("308-html-attachment")
+def _():
+    html = '<html><body><script>alert("attached")</script><p>HTML-ATTACHMENT-TEXT</p></body></html>\n'
+    attachment = part(['Content-Type: text/html; charset="UTF-8"; name="page.html"', "Content-Transfer-Encoding: base64",
+                       'Content-Disposition: attachment; filename="page.html"'],
+                      b64_lines(html.encode("utf-8")) + "\r\n")
+    lines = head(308, "html attachment", extra=['Content-Type: multipart/mixed; boundary="b308"'])
+    return message(lines, multipart("b308", [text_part("HTMLファイルを添付します。\n"), attachment]))
+
+
+@sample("309-csv-attachment-shiftjis")
+def _():
+    csv = "氏名,所属,内線\r\n山田太郎,総務課,1234\r\n髙橋花子,市民課,5678\r\n"
+    attachment = part(['Content-Type: text/csv; charset="Shift_JIS"; name="%s"' % b_word("名簿.csv", "ISO-2022-JP"),
+                       "Content-Transfer-Encoding: base64",
+                       'Content-Disposition: attachment; filename="%s"' % b_word("名簿.csv", "ISO-2022-JP")],
+                      b64_lines(csv.encode("cp932")) + "\r\n")
+    lines = head(309, b_word("名簿の送付"), extra=['Content-Type: multipart/mixed; boundary="b309"'])
+    return message(lines, multipart("b309", [text_part("名簿を添付します。\n"), attachment]))
 
 
 # 4xx: malformed MIME -----------------------------------------------------------------

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "mukaika", version, about = "Mail sanitization (無害化) relay for the Internet → LGWAN boundary")]
+#[command(
+    name = "mukaika",
+    version,
+    about = "Mail sanitization (無害化) relay for the Internet → LGWAN boundary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -29,7 +29,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), Failure> {
     if args.out == "-" && args.report.as_deref() == Some("-") {
-        return Err(Failure::Usage("--out and --report cannot both be stdout".into()));
+        return Err(Failure::Usage(
+            "--out and --report cannot both be stdout".into(),
+        ));
     }
     let config = Config::load(args.config.as_deref())?;
     let policy = config.profile(args.profile.as_deref())?;
@@ -40,7 +42,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let sanitized = mukaika_sanitize::sanitize(&raw, policy);
     write_output(&args.out, &sanitized.message)?;
     if let Some(path) = &args.report {
-        let mut json = serde_json::to_vec_pretty(&sanitized.report).context("encoding the report")?;
+        let mut json =
+            serde_json::to_vec_pretty(&sanitized.report).context("encoding the report")?;
         json.push(b'\n');
         write_output(path, &json)?;
     }
@@ -50,7 +53,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
 fn read_input(input: &str, cap: u64) -> anyhow::Result<Vec<u8>> {
     let mut raw = Vec::new();
     if input == "-" {
-        io::stdin().take(cap).read_to_end(&mut raw).context("reading stdin")?;
+        io::stdin()
+            .take(cap)
+            .read_to_end(&mut raw)
+            .context("reading stdin")?;
     } else {
         fs::File::open(input)
             .and_then(|f| f.take(cap).read_to_end(&mut raw))
@@ -62,7 +68,10 @@ fn read_input(input: &str, cap: u64) -> anyhow::Result<Vec<u8>> {
 fn write_output(path: &str, bytes: &[u8]) -> anyhow::Result<()> {
     if path == "-" {
         let mut stdout = io::stdout().lock();
-        stdout.write_all(bytes).and_then(|()| stdout.flush()).context("writing stdout")
+        stdout
+            .write_all(bytes)
+            .and_then(|()| stdout.flush())
+            .context("writing stdout")
     } else {
         fs::write(path, bytes).with_context(|| format!("writing {path}"))
     }

@@ -74,10 +74,20 @@ impl Config {
             return Ok(Self::embedded());
         };
         let origin = path.display().to_string();
-        let io_error = |e: std::io::Error| Error { origin: origin.clone(), line: None, key: None, message: e.to_string() };
+        let io_error = |e: std::io::Error| Error {
+            origin: origin.clone(),
+            line: None,
+            key: None,
+            message: e.to_string(),
+        };
         let len = std::fs::metadata(path).map_err(io_error)?.len();
         if len > MAX_FILE_BYTES {
-            return Err(Error { origin, line: None, key: None, message: format!("file is {len} bytes; a config is at most {MAX_FILE_BYTES}") });
+            return Err(Error {
+                origin,
+                line: None,
+                key: None,
+                message: format!("file is {len} bytes; a config is at most {MAX_FILE_BYTES}"),
+            });
         }
         let text = std::fs::read_to_string(path).map_err(io_error)?;
         Self::parse(&text, &origin, Some(Self::embedded()))
@@ -100,10 +110,20 @@ impl Config {
             key: Some(key),
             message,
         };
-        let mut profiles = base.as_ref().map(|b| b.profiles.clone()).unwrap_or_default();
+        let mut profiles = base
+            .as_ref()
+            .map(|b| b.profiles.clone())
+            .unwrap_or_default();
         for (name, mut policy) in raw.profiles {
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(located(format!("profiles.{name}"), "a profile name uses only ASCII letters, digits, '-' and '_'".into()));
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(located(
+                    format!("profiles.{name}"),
+                    "a profile name uses only ASCII letters, digits, '-' and '_'".into(),
+                ));
             }
             if let Err((key, message)) = validate(&policy) {
                 return Err(located(format!("profiles.{name}.{key}"), message));
@@ -116,9 +136,16 @@ impl Config {
             .or_else(|| base.map(|b| b.default_profile))
             .unwrap_or_else(|| "standard".into());
         if !profiles.contains_key(&default_profile) {
-            return Err(located("default_profile".into(), format!("no profile named {default_profile:?}")));
+            return Err(located(
+                "default_profile".into(),
+                format!("no profile named {default_profile:?}"),
+            ));
         }
-        Ok(Self { origin: origin.into(), default_profile, profiles })
+        Ok(Self {
+            origin: origin.into(),
+            default_profile,
+            profiles,
+        })
     }
 
     /// The named profile, or the default one.
@@ -140,31 +167,57 @@ impl Config {
 fn validate(policy: &Policy) -> std::result::Result<(), (String, String)> {
     let l = &policy.limits;
     let ranges: [(&str, usize, usize, usize); 5] = [
-        ("limits.max_message_bytes", l.max_message_bytes, 1024, 1 << 30),
-        ("limits.max_header_bytes", l.max_header_bytes, 1024, 16 << 20),
+        (
+            "limits.max_message_bytes",
+            l.max_message_bytes,
+            1024,
+            1 << 30,
+        ),
+        (
+            "limits.max_header_bytes",
+            l.max_header_bytes,
+            1024,
+            16 << 20,
+        ),
         ("limits.max_headers", l.max_headers, 10, 100_000),
         ("limits.max_depth", l.max_depth, 1, 100),
         ("limits.max_parts", l.max_parts, 1, 100_000),
     ];
     for (key, value, min, max) in ranges {
         if !(min..=max).contains(&value) {
-            return Err((key.into(), format!("{value} is out of range: must be between {min} and {max}")));
+            return Err((
+                key.into(),
+                format!("{value} is out of range: must be between {min} and {max}"),
+            ));
         }
     }
     if l.max_header_bytes > l.max_message_bytes {
-        return Err(("limits.max_header_bytes".into(), "must not exceed limits.max_message_bytes".into()));
+        return Err((
+            "limits.max_header_bytes".into(),
+            "must not exceed limits.max_message_bytes".into(),
+        ));
     }
     let n = &policy.notice;
-    for (key, value) in [("notice.ja_intro", &n.ja_intro), ("notice.en_intro", &n.en_intro)] {
+    for (key, value) in [
+        ("notice.ja_intro", &n.ja_intro),
+        ("notice.en_intro", &n.en_intro),
+    ] {
         if value.trim().is_empty() {
-            return Err((key.into(), "must not be empty: the recipient has to be told".into()));
+            return Err((
+                key.into(),
+                "must not be empty: the recipient has to be told".into(),
+            ));
         }
     }
     Ok(())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// The dotted key whose key or value spans `offset`. Searches every table:
@@ -175,7 +228,9 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
         for (key, value) in table.iter() {
             path.push(key.get_ref().to_string());
             let found = match value.get_ref() {
-                DeValue::Table(inner) => key.span().contains(&offset) || search(inner, offset, path),
+                DeValue::Table(inner) => {
+                    key.span().contains(&offset) || search(inner, offset, path)
+                }
                 _ => key.span().contains(&offset) || value.span().contains(&offset),
             };
             if found {
@@ -217,7 +272,10 @@ mod tests {
         let config = Config::embedded();
         assert_eq!(config.default_profile, "standard");
         assert_eq!(config.profile(None).unwrap().links, LinkMode::Defang);
-        assert_eq!(config.profile(Some("strict")).unwrap().links, LinkMode::Remove);
+        assert_eq!(
+            config.profile(Some("strict")).unwrap().links,
+            LinkMode::Remove
+        );
         assert_eq!(config.profile(Some("strict")).unwrap().name, "strict");
     }
 
@@ -226,26 +284,51 @@ mod tests {
         let text = include_str!("../../../config/mukaika.toml");
         let config = Config::parse(text, "mukaika.toml", Some(Config::embedded())).unwrap();
         assert!(config.profiles.contains_key("legacy-jis"));
-        assert_eq!(config.profile(Some("standard")).unwrap(), &Policy::default());
+        assert_eq!(
+            config.profile(Some("standard")).unwrap(),
+            &Policy::default()
+        );
     }
 
     #[test]
     fn errors_name_line_and_key() {
-        let text = "default_profile = \"standard\"\n\n[profiles.x]\nlinks = \"defang\"\nlinkz = 1\n";
+        let text =
+            "default_profile = \"standard\"\n\n[profiles.x]\nlinks = \"defang\"\nlinkz = 1\n";
         let err = Config::parse(text, "f.toml", Some(Config::embedded())).unwrap_err();
-        assert_eq!((err.line, err.key.as_deref()), (Some(5), Some("profiles.x.linkz")));
-        assert!(err.to_string().starts_with("f.toml:5: profiles.x.linkz: unknown field"), "{err}");
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(5), Some("profiles.x.linkz"))
+        );
+        assert!(
+            err.to_string()
+                .starts_with("f.toml:5: profiles.x.linkz: unknown field"),
+            "{err}"
+        );
 
         let text = "[profiles.x]\nlinks = \"sometimes\"\n";
         let err = Config::parse(text, "f.toml", None).unwrap_err();
-        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("profiles.x.links")));
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(2), Some("profiles.x.links"))
+        );
 
         let text = "[profiles.x.limits]\nmax_depth = 0\n";
         let err = Config::parse(text, "f.toml", Some(Config::embedded())).unwrap_err();
-        assert_eq!(err.to_string(), "f.toml:2: profiles.x.limits.max_depth: 0 is out of range: must be between 1 and 100");
+        assert_eq!(
+            err.to_string(),
+            "f.toml:2: profiles.x.limits.max_depth: 0 is out of range: must be between 1 and 100"
+        );
 
-        let err = Config::parse("default_profile = \"nope\"\n", "f.toml", Some(Config::embedded())).unwrap_err();
-        assert_eq!(err.to_string(), "f.toml:1: default_profile: no profile named \"nope\"");
+        let err = Config::parse(
+            "default_profile = \"nope\"\n",
+            "f.toml",
+            Some(Config::embedded()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.toml:1: default_profile: no profile named \"nope\""
+        );
 
         let err = Config::parse("[profiles.x\n", "f.toml", None).unwrap_err();
         assert_eq!(err.line, Some(1));

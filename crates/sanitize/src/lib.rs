@@ -29,7 +29,7 @@ use std::time::Instant;
 
 use mail_parser::MessageParser;
 
-pub use policy::{LinkMode, Limits, NoticeText, OutputCharset, Policy, TextAttachments};
+pub use policy::{Limits, LinkMode, NoticeText, OutputCharset, Policy, TextAttachments};
 pub use report::{Action, PartReport, Report, Threat, Timings, Verdict};
 
 use mail::{build, headers::KeptHeaders, limits, mime, notice};
@@ -51,19 +51,47 @@ pub fn sanitize(raw: &[u8], policy: &Policy) -> Sanitized {
     if let Err(reason) = limits::check(raw, &policy.limits) {
         // Read only the bounded header section, to address the notice.
         let head = &raw[..limits::header_len(raw).min(policy.limits.max_header_bytes)];
-        let headers = MessageParser::new().parse_headers(head).map(|m| KeptHeaders::from_message(&m));
-        return refused(headers.unwrap_or_default(), None, reason, policy, start, timings);
+        let headers = MessageParser::new()
+            .parse_headers(head)
+            .map(|m| KeptHeaders::from_message(&m));
+        return refused(
+            headers.unwrap_or_default(),
+            None,
+            reason,
+            policy,
+            start,
+            timings,
+        );
     }
     let Some(message) = MessageParser::new().parse(raw) else {
-        return refused(KeptHeaders::default(), None, "unparseable", policy, start, timings);
+        return refused(
+            KeptHeaders::default(),
+            None,
+            "unparseable",
+            policy,
+            start,
+            timings,
+        );
     };
     timings.parse = micros(start);
-    let headers = KeptHeaders::from_message(&message);
+    let mut headers = KeptHeaders::from_message(&message);
     let message_id = message.message_id().map(str::to_owned);
+    // Without one, mail-builder would make a Message-ID from the host name;
+    // derive it from the content instead, so the output is reproducible.
+    if headers.message_id.is_none() {
+        headers.message_id = Some(format!("{}@mukaika.invalid", &mime::hex_sha256(raw)[..32]));
+    }
     let content = mime::walk(&message, policy);
     timings.bodies = micros(start) - timings.parse;
     if content.too_many_parts {
-        return refused(headers, message_id, "too-many-parts", policy, start, timings);
+        return refused(
+            headers,
+            message_id,
+            "too-many-parts",
+            policy,
+            start,
+            timings,
+        );
     }
 
     let verdict = Verdict::Sanitized;
@@ -71,7 +99,12 @@ pub fn sanitize(raw: &[u8], policy: &Policy) -> Sanitized {
     text.push('\n');
     text.push_str(&content.body);
     let output = build::build(
-        &build::Output { headers: &headers, text: &text, attachments: &content.attachments, verdict },
+        &build::Output {
+            headers: &headers,
+            text: &text,
+            attachments: &content.attachments,
+            verdict,
+        },
         policy,
     );
     timings.build = micros(start) - timings.parse - timings.bodies;
@@ -100,9 +133,22 @@ fn refused(
     mut timings: Timings,
 ) -> Sanitized {
     let verdict = Verdict::Rejected;
-    let text = notice::render(&mime::Changes::default(), &policy.notice, verdict, Some(reason));
+    let text = notice::render(
+        &mime::Changes::default(),
+        &policy.notice,
+        verdict,
+        Some(reason),
+    );
     let message_id = message_id.or_else(|| headers.message_id.clone());
-    let message = build::build(&build::Output { headers: &headers, text: &text, attachments: &[], verdict }, policy);
+    let message = build::build(
+        &build::Output {
+            headers: &headers,
+            text: &text,
+            attachments: &[],
+            verdict,
+        },
+        policy,
+    );
     timings.total = micros(start);
     Sanitized {
         message,

@@ -23,7 +23,12 @@ pub struct Output<'a> {
 pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
     let h = output.headers;
     let mut builder = MessageBuilder::new();
-    for (name, boxes) in [("From", &h.from), ("To", &h.to), ("Cc", &h.cc), ("Reply-To", &h.reply_to)] {
+    for (name, boxes) in [
+        ("From", &h.from),
+        ("To", &h.to),
+        ("Cc", &h.cc),
+        ("Reply-To", &h.reply_to),
+    ] {
         if !boxes.is_empty() {
             builder = builder.header(name, address_list(boxes));
         }
@@ -38,14 +43,24 @@ pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
         builder = builder.header("Message-ID", MessageId::new(id.as_str()));
     }
     if !h.in_reply_to.is_empty() {
-        builder = builder.header("In-Reply-To", MessageId::new_list(h.in_reply_to.iter().map(String::as_str)));
+        builder = builder.header(
+            "In-Reply-To",
+            MessageId::new_list(h.in_reply_to.iter().map(String::as_str)),
+        );
     }
     if !h.references.is_empty() {
-        builder = builder.header("References", MessageId::new_list(h.references.iter().map(String::as_str)));
+        builder = builder.header(
+            "References",
+            MessageId::new_list(h.references.iter().map(String::as_str)),
+        );
     }
     builder = builder.header(
         "X-Mukaika-Sanitized",
-        Raw::new(format!("profile={}; verdict={}", header_token(&policy.name), output.verdict.as_str())),
+        Raw::new(format!(
+            "profile={}; verdict={}",
+            header_token(&policy.name),
+            output.verdict.as_str()
+        )),
     );
 
     let text = text_part(output.text, policy.output_charset);
@@ -53,13 +68,58 @@ pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
         text
     } else {
         let mut parts = vec![text];
-        parts.extend(output.attachments.iter().map(|a| {
-            MimePart::new(a.content_type, BodyPart::Text(a.text.as_str().into())).attachment(a.filename.as_str())
-        }));
+        parts.extend(output.attachments.iter().map(attachment_part));
         MimePart::new("multipart/mixed", BodyPart::Multipart(parts))
     };
     // Writing into a Vec cannot fail.
     builder.body(body).write_to_vec().unwrap_or_default()
+}
+
+/// A delivered text attachment. The name goes out twice, as old Japanese
+/// clients need: RFC 2231 `filename*=` (mail-builder) on the disposition,
+/// and the Outlook form, an RFC 2047 word in a quoted `name=`, on the type.
+fn attachment_part(attachment: &TextAttachment) -> MimePart<'_> {
+    let content_type = format!(
+        "{}; charset=utf-8;\r\n\tname=\"{}\"",
+        attachment.content_type,
+        rfc2047_words(&attachment.filename)
+    );
+    MimePart {
+        headers: vec![("Content-Type".into(), Raw::new(content_type).into())],
+        contents: BodyPart::Text(attachment.text.as_str().into()),
+    }
+    .attachment(attachment.filename.as_str())
+}
+
+/// `text` as RFC 2047 base64 words of at most 75 characters each, folded;
+/// ASCII text as is. `text` is a cleaned filename: no quote, backslash or
+/// control character can be in it.
+fn rfc2047_words(text: &str) -> String {
+    use base64::Engine;
+    if text.is_ascii() {
+        return text.to_owned();
+    }
+    let mut words = Vec::new();
+    let mut chunk_start = 0;
+    let mut chunk_len = 0;
+    for (at, c) in text.char_indices() {
+        if chunk_len + c.len_utf8() > 45 {
+            words.push(&text[chunk_start..at]);
+            (chunk_start, chunk_len) = (at, 0);
+        }
+        chunk_len += c.len_utf8();
+    }
+    words.push(&text[chunk_start..]);
+    words
+        .iter()
+        .map(|w| {
+            format!(
+                "=?UTF-8?B?{}?=",
+                base64::engine::general_purpose::STANDARD.encode(w)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n ")
 }
 
 fn text_part(text: &str, charset: OutputCharset) -> MimePart<'static> {
@@ -73,7 +133,8 @@ fn text_part(text: &str, charset: OutputCharset) -> MimePart<'static> {
             let encoded = charset::encode_iso_2022_jp(&break_long_lines(&text, MAX_JIS_LINE_CHARS));
             let content_type = mail_builder::headers::content_type::ContentType::new("text/plain")
                 .attribute("charset", "ISO-2022-JP");
-            MimePart::new(content_type, BodyPart::Binary(encoded.bytes.into())).transfer_encoding("7bit")
+            MimePart::new(content_type, BodyPart::Binary(encoded.bytes.into()))
+                .transfer_encoding("7bit")
         }
     }
 }
@@ -113,5 +174,7 @@ fn address_list(boxes: &[Mailbox]) -> Address<'_> {
 /// Profile names are validated by the config; this keeps the header safe
 /// even for a policy built in code.
 fn header_token(name: &str) -> String {
-    name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
 }

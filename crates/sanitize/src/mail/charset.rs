@@ -6,9 +6,7 @@
 //! Windows-31J…), detection when a label is missing or wrong (chardetng),
 //! counting of undecodable bytes, and the ISO-2022-JP output fold table.
 
-use encoding_rs::{
-    DecoderResult, EUC_JP, Encoding, EncoderResult, ISO_2022_JP, SHIFT_JIS, UTF_8,
-};
+use encoding_rs::{DecoderResult, EUC_JP, EncoderResult, Encoding, ISO_2022_JP, SHIFT_JIS, UTF_8};
 
 /// Text decoded from bytes, with what the report needs to know about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,18 +22,24 @@ pub struct Decoded {
 
 /// Decodes `bytes` labelled `label` (the Content-Type charset, if any).
 pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
-    let declared = label.and_then(encoding_for_label).filter(|&e| !label_is_wrong(e, label, bytes));
+    let declared = label
+        .and_then(encoding_for_label)
+        .filter(|&e| !label_is_wrong(e, label, bytes));
     if let Some(encoding) = declared {
         let (text, replaced) = decode_counting(bytes, encoding);
         if replaced == 0 {
-            return Decoded { text, charset: encoding.name(), detected: false, replaced };
+            return Decoded {
+                text,
+                charset: encoding.name(),
+                detected: false,
+                replaced,
+            };
         }
         // A wrong label is common (Shift_JIS sent as "iso-2022-jp" or
         // "utf-8"): when the label fails on many bytes, not just a damaged
         // one or two, keep whichever reading loses fewer.
-        let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
         let guess = detect(bytes);
-        if guess != encoding && replaced > 2.max(non_ascii / 20) {
+        if guess != encoding && label_fails(encoding, &text, replaced, bytes) {
             let (guessed, guessed_replaced) = decode_counting(bytes, guess);
             if guessed_replaced < replaced {
                 return Decoded {
@@ -46,13 +50,39 @@ pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
                 };
             }
         }
-        return Decoded { text, charset: encoding.name(), detected: false, replaced };
+        return Decoded {
+            text,
+            charset: encoding.name(),
+            detected: false,
+            replaced,
+        };
     }
     let encoding = detect(bytes);
     let (text, replaced) = decode_counting(bytes, encoding);
     // Plain ASCII (or valid UTF-8) needs no label to be read right.
     let detected = label.is_some() || !(encoding == UTF_8 && bytes.is_ascii());
-    Decoded { text, charset: encoding.name(), detected, replaced }
+    Decoded {
+        text,
+        charset: encoding.name(),
+        detected,
+        replaced,
+    }
+}
+
+/// Whether a label's reading fails on so much that another reading should
+/// be tried. Damaged text (a few bad bytes in good UTF-8) keeps its label:
+/// for UTF-8 the label fails only if errors outnumber the characters it
+/// read well; for other charsets, if more than 1 byte in 20 is bad.
+fn label_fails(encoding: &'static Encoding, text: &str, replaced: usize, bytes: &[u8]) -> bool {
+    if encoding == UTF_8 {
+        let good = text
+            .chars()
+            .filter(|&c| !c.is_ascii() && c != '\u{FFFD}')
+            .count();
+        return replaced > good;
+    }
+    let non_ascii = bytes.iter().filter(|b| !b.is_ascii()).count();
+    replaced > 2.max(non_ascii / 20)
 }
 
 /// Labels that cannot be right for these bytes: "us-ascii" on 8-bit bytes,
@@ -63,7 +93,10 @@ fn label_is_wrong(encoding: &'static Encoding, label: Option<&str>, bytes: &[u8]
         return false;
     }
     let ascii_label = label.is_some_and(|l| {
-        matches!(l.trim().trim_matches('"').to_ascii_lowercase().as_str(), "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso646-us")
+        matches!(
+            l.trim().trim_matches('"').to_ascii_lowercase().as_str(),
+            "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso646-us"
+        )
     });
     ascii_label || (encoding.is_single_byte() && std::str::from_utf8(bytes).is_ok())
 }
@@ -76,10 +109,15 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
     let japanese = match lower.as_str() {
         // CP50220/50221/50222 and ISO-2022-JP-MS are supersets that encoding_rs'
         // ISO-2022-JP decoder reads (NEC row 13, IBM rows, ESC ( I kana).
-        "cp50220" | "cp50221" | "cp50222" | "iso-2022-jp-ms" | "iso-2022-jp-1"
-        | "iso-2022-jp-2" | "iso-2022-jp-3" | "iso-2022-jp-2004" | "x-windows-iso2022jp" => {
-            Some(ISO_2022_JP)
-        }
+        "cp50220"
+        | "cp50221"
+        | "cp50222"
+        | "iso-2022-jp-ms"
+        | "iso-2022-jp-1"
+        | "iso-2022-jp-2"
+        | "iso-2022-jp-3"
+        | "iso-2022-jp-2004"
+        | "x-windows-iso2022jp" => Some(ISO_2022_JP),
         "cp932" | "ms932" | "windows-932" | "x-ms-cp932" | "ibm-943" | "shift-jis"
         | "x-shift_jis" | "shift_jisx0213" | "shift_jis-2004" => Some(SHIFT_JIS),
         "cp51932" | "eucjp-ms" | "euc-jp-ms" | "eucjp" | "x-eucjp" | "euc-jisx0213" => Some(EUC_JP),
@@ -98,14 +136,18 @@ pub fn html_meta_charset(html: &[u8]) -> Option<&str> {
     let mut from = 0;
     while let Some(at) = memchr::memmem::find(&lower[from..], b"<meta") {
         let tag_start = from + at;
-        let tag_end = memchr::memchr(b'>', &lower[tag_start..]).map_or(lower.len(), |e| tag_start + e);
+        let tag_end =
+            memchr::memchr(b'>', &lower[tag_start..]).map_or(lower.len(), |e| tag_start + e);
         if let Some(c) = memchr::memmem::find(&lower[tag_start..tag_end], b"charset") {
             let mut i = tag_start + c + "charset".len();
             while i < tag_end && matches!(lower[i], b' ' | b'=' | b'"' | b'\'') {
                 i += 1;
             }
             let end = (i..tag_end)
-                .find(|&j| !(lower[j].is_ascii_alphanumeric() || matches!(lower[j], b'-' | b'_' | b'.' | b':')))
+                .find(|&j| {
+                    !(lower[j].is_ascii_alphanumeric()
+                        || matches!(lower[j], b'-' | b'_' | b'.' | b':'))
+                })
                 .unwrap_or(tag_end);
             if end > i {
                 return std::str::from_utf8(&head[i..end]).ok();
@@ -120,7 +162,11 @@ pub fn html_meta_charset(html: &[u8]) -> Option<&str> {
 /// when 7-bit with JIS escapes, otherwise chardetng (with a .jp hint).
 pub fn detect(bytes: &[u8]) -> &'static Encoding {
     if bytes.is_ascii() {
-        return if has_jis_escape(bytes) { ISO_2022_JP } else { UTF_8 };
+        return if has_jis_escape(bytes) {
+            ISO_2022_JP
+        } else {
+            UTF_8
+        };
     }
     if std::str::from_utf8(bytes).is_ok() {
         return UTF_8;
@@ -173,13 +219,25 @@ fn decode_counting(bytes: &[u8], encoding: &'static Encoding) -> (String, usize)
 }
 
 /// CP50222 writes half-width kana between SO and SI; encoding_rs knows only
-/// the `ESC ( I` form, so rewrite one into the other.
+/// the `ESC ( I` form, so rewrite one into the other. Two escapes in a row
+/// are an error to the WHATWG decoder, so an escape made redundant by the
+/// rewrite is left out.
 fn shift_out_to_escape(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + 16);
+    let mut back_to_ascii = false;
     for &byte in bytes {
+        if back_to_ascii && byte != 0x1b && byte != 0x0e {
+            out.extend_from_slice(b"\x1b(B");
+        }
+        back_to_ascii = false;
         match byte {
-            0x0e => out.extend_from_slice(b"\x1b(I"),
-            0x0f => out.extend_from_slice(b"\x1b(B"),
+            0x0e => {
+                if out.ends_with(b"\x1b(B") || out.ends_with(b"\x1b(J") {
+                    out.truncate(out.len() - 3);
+                }
+                out.extend_from_slice(b"\x1b(I");
+            }
+            0x0f => back_to_ascii = true,
             _ => out.push(byte),
         }
     }
@@ -259,6 +317,11 @@ mod tests {
     fn cp50222_shift_out_kana_decode() {
         let d = decode(b"\x0e12\x0fA", Some("iso-2022-jp"));
         assert_eq!(d.text, "ｱｲA");
+        let d = decode(
+            b"\x1b$B%+%J\x1b(B\x0e6E\x0f\x1b$BA43Q\x1b(B",
+            Some("iso-2022-jp"),
+        );
+        assert_eq!((d.text.as_str(), d.replaced), ("カナｶﾅ全角", 0));
     }
 
     #[test]
@@ -287,6 +350,11 @@ mod tests {
         let d = decode(&bytes, Some("utf-8"));
         assert_eq!(d.text, "こんにちは、会議の件です。\u{FFFD}");
         assert_eq!((d.charset, d.replaced, d.detected), ("UTF-8", 1, false));
+        let mut bytes = "会議の件です。".as_bytes().to_vec();
+        bytes.extend_from_slice(b"\x89\xfe\x01\x83\xff\x00\xc2\x8f\x9a\xe0");
+        let d = decode(&bytes, Some("utf-8"));
+        assert!(d.text.starts_with("会議の件です。"), "{}", d.text);
+        assert_eq!(d.charset, "UTF-8");
         // Latin-1 labelled UTF-8 and Latin-1 itself.
         assert_eq!(decode("café".as_bytes(), Some("iso-8859-1")).text, "café");
         assert_eq!(decode(b"caf\xe9", Some("iso-8859-1")).text, "café");
@@ -294,7 +362,10 @@ mod tests {
 
     #[test]
     fn html_meta_charset_is_found() {
-        assert_eq!(html_meta_charset(b"<html><head><META charset=\"Shift_JIS\">"), Some("Shift_JIS"));
+        assert_eq!(
+            html_meta_charset(b"<html><head><META charset=\"Shift_JIS\">"),
+            Some("Shift_JIS")
+        );
         let html = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=euc-jp\"><p>x";
         assert_eq!(html_meta_charset(html), Some("euc-jp"));
         assert_eq!(html_meta_charset(b"<meta name=x><p>charset=no"), None);
@@ -303,8 +374,13 @@ mod tests {
 
     #[test]
     fn missing_label_is_detected() {
-        let euc = encoding_rs::EUC_JP.encode("東京都千代田区霞が関の庁舎で会議があります").0;
-        assert_eq!(decode(&euc, None).text, "東京都千代田区霞が関の庁舎で会議があります");
+        let euc = encoding_rs::EUC_JP
+            .encode("東京都千代田区霞が関の庁舎で会議があります")
+            .0;
+        assert_eq!(
+            decode(&euc, None).text,
+            "東京都千代田区霞が関の庁舎で会議があります"
+        );
         assert_eq!(decode(b"\x1b$B$3$s$K$A$O\x1b(B", None).text, "こんにちは");
     }
 

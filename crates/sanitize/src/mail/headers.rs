@@ -27,8 +27,17 @@ pub struct Mailbox {
 }
 
 /// The header fields kept, by their lowercase names.
-const KEPT: [&str; 9] =
-    ["from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-reply-to", "references"];
+const KEPT: [&str; 9] = [
+    "from",
+    "to",
+    "cc",
+    "reply-to",
+    "subject",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+];
 
 impl KeptHeaders {
     pub fn from_message(message: &Message<'_>) -> Self {
@@ -62,15 +71,25 @@ impl KeptHeaders {
 /// detection and return a UTF-8 header block for mail-parser to read again.
 fn reread_raw_8bit(message: &Message<'_>) -> Option<Vec<u8>> {
     let raw = message.raw_message();
-    let value_of = |h: &mail_parser::Header<'_>| raw.get(h.offset_start as usize..h.offset_end as usize);
-    let kept = || message.headers().iter().filter(|h| KEPT.contains(&h.name().to_ascii_lowercase().as_str()));
-    let needs = kept().filter_map(value_of).any(|v| v.contains(&0x1b) || (!v.is_ascii() && std::str::from_utf8(v).is_err()));
+    let value_of =
+        |h: &mail_parser::Header<'_>| raw.get(h.offset_start as usize..h.offset_end as usize);
+    let kept = || {
+        message
+            .headers()
+            .iter()
+            .filter(|h| KEPT.contains(&h.name().to_ascii_lowercase().as_str()))
+    };
+    let needs = kept()
+        .filter_map(value_of)
+        .any(|v| v.contains(&0x1b) || (!v.is_ascii() && std::str::from_utf8(v).is_err()));
     if !needs {
         return None;
     }
     let mut block = Vec::new();
     for header in kept() {
-        let Some(value) = value_of(header) else { continue };
+        let Some(value) = value_of(header) else {
+            continue;
+        };
         let text = charset::decode(value, None).text;
         block.extend_from_slice(header.name().as_bytes());
         block.extend_from_slice(b": ");
@@ -133,7 +152,11 @@ fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
         .into_iter()
         .filter_map(|addr| {
             let address = clean_address(addr.address.as_deref()?)?;
-            let name = addr.name.as_deref().map(clean_text).filter(|n| !n.is_empty());
+            let name = addr
+                .name
+                .as_deref()
+                .map(clean_text)
+                .filter(|n| !n.is_empty());
             Some(Mailbox { name, address })
         })
         .take(1_000)
@@ -148,7 +171,10 @@ fn clean_address(address: &str) -> Option<String> {
         && !address.starts_with('@')
         && !address.ends_with('@')
         && address.chars().all(|c| {
-            !c.is_whitespace() && !c.is_control() && !is_bidi_control(c) && !"<>()[],;:\\\"".contains(c)
+            !c.is_whitespace()
+                && !c.is_control()
+                && !is_bidi_control(c)
+                && !"<>()[],;:\\\"".contains(c)
         });
     valid.then(|| address.to_owned())
 }
@@ -158,7 +184,9 @@ fn clean_id(id: &str) -> Option<String> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>');
     let valid = !id.is_empty()
         && id.len() <= 998
-        && id.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>');
     valid.then(|| id.to_owned())
 }
 
@@ -177,7 +205,10 @@ mod tests {
 
     #[test]
     fn control_characters_cannot_survive() {
-        assert_eq!(clean_text("x\r\nBcc: evil@example.com"), "x Bcc: evil@example.com");
+        assert_eq!(
+            clean_text("x\r\nBcc: evil@example.com"),
+            "x Bcc: evil@example.com"
+        );
         assert_eq!(clean_text("a\0b\u{202E}exe.pdf"), "a bexe.pdf");
         assert_eq!(clean_text("  請求書\t のご案内 "), "請求書 のご案内");
     }
@@ -187,7 +218,13 @@ mod tests {
         let raw = b"From: \x1b$B;3ED\x1b(B <yamada@example.jp>\r\nSubject: \x1b$B$3$s$K$A$O\x1b(B test\r\n\r\nhi\r\n";
         let kept = KeptHeaders::from_message(&MessageParser::new().parse(raw).unwrap());
         assert_eq!(kept.subject.as_deref(), Some("こんにちは test"));
-        assert_eq!(kept.from, vec![Mailbox { name: Some("山田".into()), address: "yamada@example.jp".into() }]);
+        assert_eq!(
+            kept.from,
+            vec![Mailbox {
+                name: Some("山田".into()),
+                address: "yamada@example.jp".into()
+            }]
+        );
         let raw = b"Subject: \x89\xef\x8bc\x82\xcc\x93\xfa\x92\xf6\x82\xc9\x82\xc2\x82\xa2\x82\xc4\r\n\r\nhi\r\n";
         let kept = KeptHeaders::from_message(&MessageParser::new().parse(raw).unwrap());
         assert_eq!(kept.subject.as_deref(), Some("会議の日程について"));

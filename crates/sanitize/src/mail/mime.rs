@@ -47,7 +47,11 @@ pub struct Changes {
 }
 
 pub fn walk(message: &Message<'_>, policy: &Policy) -> Content {
-    let mut walker = Walker { policy, content: Content::default(), leaves: 0 };
+    let mut walker = Walker {
+        policy,
+        content: Content::default(),
+        leaves: 0,
+    };
     walker.message(message, "", 0);
     walker.content
 }
@@ -82,7 +86,10 @@ impl Walker<'_> {
         let Some(children) = part.sub_parts() else {
             return;
         };
-        let subtype = part.content_type().and_then(|ct| ct.subtype()).unwrap_or("mixed");
+        let subtype = part
+            .content_type()
+            .and_then(|ct| ct.subtype())
+            .unwrap_or("mixed");
         let chosen = (subtype.eq_ignore_ascii_case("alternative") && skip.is_none())
             .then(|| choose_alternative(message, children))
             .flatten();
@@ -91,7 +98,13 @@ impl Walker<'_> {
                 Some(c) if c != child as usize => Some("alternative-not-delivered"),
                 _ => skip,
             };
-            self.part(message, child as usize, &child_path(prefix, n + 1), depth + 1, child_skip);
+            self.part(
+                message,
+                child as usize,
+                &child_path(prefix, n + 1),
+                depth + 1,
+                child_skip,
+            );
         }
     }
 
@@ -141,7 +154,7 @@ impl Walker<'_> {
             return;
         }
         let declared_type = declared_type(part);
-        let filename = part.attachment_name().map(clean_text).filter(|n| !n.is_empty());
+        let filename = attachment_name(message, part);
         let bytes = content_bytes(message, part);
         let detected_type = detected_type(&bytes, &declared_type);
         let mut entry = PartReport {
@@ -157,29 +170,46 @@ impl Walker<'_> {
             charset: None,
             replaced_chars: 0,
         };
-        let shown_name = || filename.clone().unwrap_or_else(|| format!("{declared_type} ({path})"));
+        let shown_name = || {
+            filename
+                .clone()
+                .unwrap_or_else(|| format!("{declared_type} ({path})"))
+        };
 
         if let Some(reason) = skip {
             entry.reason = reason.into();
             if reason != "alternative-not-delivered" {
-                self.content.changes.removed_parts.push((shown_name(), reason));
+                self.content
+                    .changes
+                    .removed_parts
+                    .push((shown_name(), reason));
             }
         } else if is_body(part, &declared_type, filename.is_some()) {
             self.body_text(part, &bytes, &declared_type, &mut entry);
         } else if is_text_like(&declared_type, &detected_type) {
             self.text_attachment(part, &bytes, &mut entry, shown_name());
         } else {
-            entry.reason = removal_reason(&declared_type, &detected_type, filename.as_deref()).into();
+            entry.reason =
+                removal_reason(&declared_type, &detected_type, filename.as_deref()).into();
             if declared_type.starts_with("image/") && filename.is_none() {
                 self.content.changes.images_removed += 1;
             } else {
-                self.content.changes.removed_parts.push((shown_name(), removal_reason(&declared_type, &detected_type, filename.as_deref())));
+                self.content.changes.removed_parts.push((
+                    shown_name(),
+                    removal_reason(&declared_type, &detected_type, filename.as_deref()),
+                ));
             }
         }
         self.content.parts.push(entry);
     }
 
-    fn body_text(&mut self, part: &MessagePart<'_>, bytes: &[u8], declared_type: &str, entry: &mut PartReport) {
+    fn body_text(
+        &mut self,
+        part: &MessagePart<'_>,
+        bytes: &[u8],
+        declared_type: &str,
+        entry: &mut PartReport,
+    ) {
         let label = part.content_type().and_then(|ct| ct.attribute("charset"));
         let label = match label {
             None if declared_type == "text/html" => charset::html_meta_charset(bytes),
@@ -201,8 +231,17 @@ impl Walker<'_> {
             let text = links::neutralize_text(&decoded.text, self.policy.links, &mut stats);
             let changed = stats.defanged + stats.removed > 0;
             add_links(&mut self.content.changes.links, stats);
-            entry.action = if changed { Action::Cleaned } else { Action::Kept };
-            entry.reason = if changed { "links-neutralized" } else { "plain-text" }.into();
+            entry.action = if changed {
+                Action::Cleaned
+            } else {
+                Action::Kept
+            };
+            entry.reason = if changed {
+                "links-neutralized"
+            } else {
+                "plain-text"
+            }
+            .into();
             text
         };
         let (text, controls) = clean_control_chars(&text);
@@ -213,19 +252,41 @@ impl Walker<'_> {
         self.push_body(&text);
     }
 
-    fn text_attachment(&mut self, part: &MessagePart<'_>, bytes: &[u8], entry: &mut PartReport, shown_name: String) {
+    fn text_attachment(
+        &mut self,
+        part: &MessagePart<'_>,
+        bytes: &[u8],
+        entry: &mut PartReport,
+        shown_name: String,
+    ) {
         if self.policy.text_attachments == TextAttachments::Remove {
             entry.reason = "text-attachment-removed-by-profile".into();
-            self.content.changes.removed_parts.push((shown_name, "text-attachment-removed-by-profile"));
+            self.content
+                .changes
+                .removed_parts
+                .push((shown_name, "text-attachment-removed-by-profile"));
             return;
         }
-        let decoded = charset::decode(bytes, part.content_type().and_then(|ct| ct.attribute("charset")));
-        let (ext, content_type) = if entry.declared_type == "text/csv" || entry.filename.as_deref().and_then(filename::extension).as_deref() == Some("csv") {
+        let decoded = charset::decode(
+            bytes,
+            part.content_type().and_then(|ct| ct.attribute("charset")),
+        );
+        let (ext, content_type) = if entry.declared_type == "text/csv"
+            || entry
+                .filename
+                .as_deref()
+                .and_then(filename::extension)
+                .as_deref()
+                == Some("csv")
+        {
             ("csv", "text/csv")
         } else {
             ("txt", "text/plain")
         };
-        let name = filename::with_extension(&filename::clean(entry.filename.as_deref().unwrap_or("attachment")), ext);
+        let name = filename::with_extension(
+            &filename::clean(entry.filename.as_deref().unwrap_or("attachment")),
+            ext,
+        );
         let (text, controls) = clean_control_chars(&decoded.text);
         entry.action = Action::Converted;
         entry.reason = "text-reencoded-utf8".into();
@@ -233,8 +294,15 @@ impl Walker<'_> {
         entry.charset = Some(decoded.charset.into());
         entry.replaced_chars = decoded.replaced + controls;
         self.content.changes.replaced_chars += entry.replaced_chars;
-        self.content.changes.converted_attachments.push(name.clone());
-        self.content.attachments.push(TextAttachment { filename: name, content_type, text });
+        self.content
+            .changes
+            .converted_attachments
+            .push(name.clone());
+        self.content.attachments.push(TextAttachment {
+            filename: name,
+            content_type,
+            text,
+        });
     }
 
     fn push_body(&mut self, text: &str) {
@@ -254,20 +322,34 @@ fn add_links(total: &mut links::LinkStats, more: links::LinkStats) {
 }
 
 fn child_path(prefix: &str, n: usize) -> String {
-    if prefix.is_empty() { n.to_string() } else { format!("{prefix}.{n}") }
+    if prefix.is_empty() {
+        n.to_string()
+    } else {
+        format!("{prefix}.{n}")
+    }
 }
 
 /// The text/plain alternative when there is a non-empty one (HTML is never
 /// delivered as HTML), else the last HTML or structured alternative.
 fn choose_alternative(message: &Message<'_>, children: &[u32]) -> Option<usize> {
-    let kind = |id: u32| message.parts.get(id as usize).map(|p| (declared_type(p), p));
+    let kind = |id: u32| {
+        message
+            .parts
+            .get(id as usize)
+            .map(|p| (declared_type(p), p))
+    };
     let plain = children.iter().rev().copied().find(|&id| {
-        kind(id).is_some_and(|(t, p)| t == "text/plain" && p.attachment_name().is_none() && !is_blank(p))
+        kind(id).is_some_and(|(t, p)| {
+            t == "text/plain" && p.attachment_name().is_none() && !is_blank(p)
+        })
     });
     let other = children.iter().rev().copied().find(|&id| {
         kind(id).is_some_and(|(t, p)| t == "text/html" || matches!(p.body, PartType::Multipart(_)))
     });
-    plain.or(other).or(children.first().copied()).map(|id| id as usize)
+    plain
+        .or(other)
+        .or(children.first().copied())
+        .map(|id| id as usize)
 }
 
 fn is_blank(part: &MessagePart<'_>) -> bool {
@@ -294,7 +376,10 @@ fn detected_type(bytes: &[u8], declared: &str) -> String {
         return declared.to_owned();
     }
     let sample = &bytes[..bytes.len().min(4096)];
-    if !sample.is_empty() && !sample.contains(&0) && (std::str::from_utf8(sample).is_ok() || sample.is_ascii()) {
+    if !sample.is_empty()
+        && !sample.contains(&0)
+        && (std::str::from_utf8(sample).is_ok() || sample.is_ascii())
+    {
         "text/plain".into()
     } else {
         "application/octet-stream".into()
@@ -302,26 +387,88 @@ fn detected_type(bytes: &[u8], declared: &str) -> String {
 }
 
 fn is_body(part: &MessagePart<'_>, declared: &str, has_name: bool) -> bool {
-    let attachment = part.content_disposition().is_some_and(|d| d.is_attachment());
+    let attachment = part
+        .content_disposition()
+        .is_some_and(|d| d.is_attachment());
     !attachment && !has_name && (declared == "text/plain" || declared == "text/html")
 }
 
 fn is_text_like(declared: &str, detected: &str) -> bool {
-    matches!(declared, "text/plain" | "text/csv" | "text/tab-separated-values") && detected.starts_with("text/")
+    matches!(
+        declared,
+        "text/plain" | "text/csv" | "text/tab-separated-values"
+    ) && detected.starts_with("text/")
 }
 
 /// Stable reason codes for removed parts (docs/REPORT.md).
 fn removal_reason(declared: &str, detected: &str, name: Option<&str>) -> &'static str {
     let ext = name.and_then(filename::extension);
-    let executable = matches!(detected, "application/vnd.microsoft.portable-executable" | "application/x-executable" | "application/x-mach-binary" | "application/x-elf")
-        || ext.as_deref().is_some_and(|e| matches!(e, "exe" | "dll" | "scr" | "com" | "pif" | "cpl" | "msi" | "js" | "jse" | "vbs" | "vbe" | "ps1" | "bat" | "cmd" | "hta" | "wsf" | "sh" | "lnk" | "jar"));
+    let executable = matches!(
+        detected,
+        "application/vnd.microsoft.portable-executable"
+            | "application/x-executable"
+            | "application/x-mach-binary"
+            | "application/x-elf"
+    ) || ext.as_deref().is_some_and(|e| {
+        matches!(
+            e,
+            "exe"
+                | "dll"
+                | "scr"
+                | "com"
+                | "pif"
+                | "cpl"
+                | "msi"
+                | "js"
+                | "jse"
+                | "vbs"
+                | "vbe"
+                | "ps1"
+                | "bat"
+                | "cmd"
+                | "hta"
+                | "wsf"
+                | "sh"
+                | "lnk"
+                | "jar"
+        )
+    });
     if executable {
         "executable-or-script"
+    } else if declared.starts_with("multipart/") || declared.starts_with("message/") {
+        // A container mail-parser could not open (no boundary, unparseable).
+        "malformed-mime"
     } else if declared.starts_with("image/") && name.is_none() {
         "inline-image"
     } else {
         "attachment-type-not-allowed"
     }
+}
+
+/// The decoded attachment name, re-read from the raw header when
+/// mail-parser's decoding broke a character (RFC 2231 sections).
+fn attachment_name(message: &Message<'_>, part: &MessagePart<'_>) -> Option<String> {
+    let name = part.attachment_name()?;
+    if !name.contains('\u{FFFD}') {
+        return Some(clean_text(name)).filter(|n| !n.is_empty());
+    }
+    let raw = message.raw_message();
+    let base = message
+        .parts
+        .first()
+        .map_or(0, |root| root.offset_header as usize);
+    let rejoined = part.headers.iter().find_map(|h| {
+        let param = match h.name().to_ascii_lowercase().as_str() {
+            "content-disposition" => "filename",
+            "content-type" => "name",
+            _ => return None,
+        };
+        let start = (h.offset_start as usize).saturating_sub(base);
+        let end = (h.offset_end as usize).saturating_sub(base);
+        let value = std::str::from_utf8(raw.get(start..end)?).ok()?;
+        filename::rfc2231_joined(value, param)
+    });
+    Some(clean_text(rejoined.as_deref().unwrap_or(name))).filter(|n| !n.is_empty())
 }
 
 /// The transfer-decoded bytes of a leaf, exactly as sent (charset untouched).
@@ -331,15 +478,26 @@ fn content_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow
         PartType::Text(_) | PartType::Html(_) => {
             // mail-parser has already decoded the charset of text parts; go
             // back to the raw bytes so a missing or wrong label can be fixed.
+            // A message/rfc822 parsed in place keeps offsets into the outer
+            // mail while its raw_message() starts at its own header.
             let raw = message.raw_message();
-            let (start, end) = (part.offset_body as usize, part.offset_end as usize);
+            let base = message
+                .parts
+                .first()
+                .map_or(0, |root| root.offset_header as usize);
+            let start = (part.offset_body as usize).saturating_sub(base);
+            let end = (part.offset_end as usize).saturating_sub(base);
             let Some(body) = raw.get(start..end.max(start)) else {
                 return Cow::Borrowed(part.contents());
             };
             // After a decoding error mail-parser resets `encoding` to None and
             // keeps the raw text; the header still says what it was.
             let encoding = if part.is_encoding_problem {
-                match part.content_transfer_encoding().map(str::to_ascii_lowercase).as_deref() {
+                match part
+                    .content_transfer_encoding()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                {
                     Some("base64") => Encoding::Base64,
                     Some("quoted-printable") => Encoding::QuotedPrintable,
                     _ => Encoding::None,
@@ -349,7 +507,9 @@ fn content_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow
             };
             let decoded = match encoding {
                 Encoding::Base64 => MessageStream::new(body).decode_base64_mime(b""),
-                Encoding::QuotedPrintable => MessageStream::new(body).decode_quoted_printable_mime(b""),
+                Encoding::QuotedPrintable => {
+                    MessageStream::new(body).decode_quoted_printable_mime(b"")
+                }
                 Encoding::None => return Cow::Borrowed(body),
             };
             match decoded {
@@ -372,7 +532,10 @@ fn lenient_decode(body: &[u8], encoding: Encoding) -> Vec<u8> {
             let sextets: Vec<u8> = body.iter().filter_map(|&b| base64_value(b)).collect();
             let mut out = Vec::with_capacity(sextets.len() / 4 * 3 + 3);
             for chunk in sextets.chunks(4) {
-                let word = chunk.iter().enumerate().fold(0u32, |w, (i, &v)| w | (u32::from(v) << (18 - 6 * i)));
+                let word = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |w, (i, &v)| w | (u32::from(v) << (18 - 6 * i)));
                 let bytes = word.to_be_bytes();
                 out.extend_from_slice(&bytes[1..chunk.len().max(1)]);
             }

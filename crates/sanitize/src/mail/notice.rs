@@ -7,7 +7,12 @@ use crate::report::Verdict;
 
 /// Renders the notice; `reason` is set when the whole message was held or
 /// rejected.
-pub fn render(changes: &Changes, text: &NoticeText, verdict: Verdict, reason: Option<&str>) -> String {
+pub fn render(
+    changes: &Changes,
+    text: &NoticeText,
+    verdict: Verdict,
+    reason: Option<&str>,
+) -> String {
     let mut ja = Vec::new();
     let mut en = Vec::new();
     if let Some(reason) = reason {
@@ -24,29 +29,57 @@ pub fn render(changes: &Changes, text: &NoticeText, verdict: Verdict, reason: Op
         en.push("The HTML body was converted to plain text.".into());
     }
     if changes.active_html_removed > 0 {
-        ja.push(format!("HTML内のスクリプト・フォーム・埋め込み・非表示要素 {} 件を削除しました。", changes.active_html_removed));
-        en.push(format!("{} scripts, forms, embedded objects or hidden elements were removed from the HTML.", changes.active_html_removed));
+        ja.push(format!(
+            "HTML内のスクリプト・フォーム・埋め込み・非表示要素 {} 件を削除しました。",
+            changes.active_html_removed
+        ));
+        en.push(format!(
+            "{} scripts, forms, embedded objects or hidden elements were removed from the HTML.",
+            changes.active_html_removed
+        ));
     }
     if changes.images_removed > 0 {
-        ja.push(format!("本文中の画像 {} 件を削除しました。", changes.images_removed));
-        en.push(format!("{} images in the body were removed.", changes.images_removed));
+        ja.push(format!(
+            "本文中の画像 {} 件を削除しました。",
+            changes.images_removed
+        ));
+        en.push(format!(
+            "{} images in the body were removed.",
+            changes.images_removed
+        ));
     }
     let links = &changes.links;
     if links.defanged > 0 {
-        ja.push(format!("リンク {} 件をクリックできない形式に変更しました（例: hxxps://example[.]jp）。", links.defanged));
-        en.push(format!("{} links were made non-clickable (e.g. hxxps://example[.]jp).", links.defanged));
+        ja.push(format!(
+            "リンク {} 件をクリックできない形式に変更しました（例: hxxps://example[.]jp）。",
+            links.defanged
+        ));
+        en.push(format!(
+            "{} links were made non-clickable (e.g. hxxps://example[.]jp).",
+            links.defanged
+        ));
     }
     if links.removed > 0 {
         ja.push(format!("リンク {} 件を削除しました。", links.removed));
         en.push(format!("{} links were removed.", links.removed));
     }
     if changes.forwarded_messages > 0 {
-        ja.push(format!("転送されたメール {} 件も同様に無害化しました。", changes.forwarded_messages));
-        en.push(format!("{} forwarded messages were sanitized the same way.", changes.forwarded_messages));
+        ja.push(format!(
+            "転送されたメール {} 件も同様に無害化しました。",
+            changes.forwarded_messages
+        ));
+        en.push(format!(
+            "{} forwarded messages were sanitized the same way.",
+            changes.forwarded_messages
+        ));
     }
     for name in &changes.converted_attachments {
-        ja.push(format!("添付ファイル「{name}」をUTF-8のテキストに変換しました。"));
-        en.push(format!("Attachment \"{name}\" was converted to UTF-8 text."));
+        ja.push(format!(
+            "添付ファイル「{name}」をUTF-8のテキストに変換しました。"
+        ));
+        en.push(format!(
+            "Attachment \"{name}\" was converted to UTF-8 text."
+        ));
     }
     for (name, reason) in &changes.removed_parts {
         let (j, e) = part_reason(reason);
@@ -54,8 +87,14 @@ pub fn render(changes: &Changes, text: &NoticeText, verdict: Verdict, reason: Op
         en.push(format!("Attachment \"{name}\" was removed ({e})."));
     }
     if changes.replaced_chars > 0 {
-        ja.push(format!("判読できない文字 {} 件を「\u{FFFD}」に置き換えました。", changes.replaced_chars));
-        en.push(format!("{} undecodable characters were replaced by \"\u{FFFD}\".", changes.replaced_chars));
+        ja.push(format!(
+            "判読できない文字 {} 件を「\u{FFFD}」に置き換えました。",
+            changes.replaced_chars
+        ));
+        en.push(format!(
+            "{} undecodable characters were replaced by \"\u{FFFD}\".",
+            changes.replaced_chars
+        ));
     }
     if ja.is_empty() {
         ja.push("内容の変更はありません（ヘッダーを整理しました）。".into());
@@ -66,7 +105,7 @@ pub fn render(changes: &Changes, text: &NoticeText, verdict: Verdict, reason: Op
     out.push_str(&text.ja_intro);
     out.push('\n');
     for line in &ja {
-        out.push_str("・");
+        out.push('・');
         out.push_str(line);
         out.push('\n');
     }
@@ -89,7 +128,10 @@ pub fn render(changes: &Changes, text: &NoticeText, verdict: Verdict, reason: Op
 fn message_reason(code: &str) -> (&'static str, &'static str) {
     match code {
         "message-too-large" => ("メールのサイズが上限を超えています", "message too large"),
-        "header-section-too-large" => ("ヘッダーのサイズが上限を超えています", "header section too large"),
+        "header-section-too-large" => (
+            "ヘッダーのサイズが上限を超えています",
+            "header section too large",
+        ),
         "too-many-header-fields" => ("ヘッダーの数が上限を超えています", "too many header fields"),
         "too-many-parts" => ("MIMEパートの数が上限を超えています", "too many MIME parts"),
         "unparseable" => ("メールとして解析できません", "not a parseable mail message"),
@@ -102,7 +144,13 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
         "executable-or-script" => ("実行ファイルまたはスクリプト", "executable or script"),
         "inline-image" => ("本文中の画像", "inline image"),
         "nesting-too-deep" => ("MIMEの入れ子が深すぎます", "MIME nesting too deep"),
-        "text-attachment-removed-by-profile" => ("設定によりテキスト添付を削除", "text attachments are removed by this profile"),
-        _ => ("無害化できない種類のファイル", "a file type that cannot be sanitized"),
+        "text-attachment-removed-by-profile" => (
+            "設定によりテキスト添付を削除",
+            "text attachments are removed by this profile",
+        ),
+        _ => (
+            "無害化できない種類のファイル",
+            "a file type that cannot be sanitized",
+        ),
     }
 }
