@@ -22,7 +22,6 @@
 pub mod mail;
 pub mod policy;
 pub mod report;
-#[path = "text_stub/mod.rs"]
 pub mod text;
 
 use std::time::Instant;

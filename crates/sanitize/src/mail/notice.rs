@@ -34,7 +34,7 @@ pub fn render(
             changes.active_html_removed
         ));
         en.push(format!(
-            "{} scripts, forms, embedded objects or hidden elements were removed from the HTML.",
+            "Scripts, forms, embedded objects and hidden elements removed from the HTML: {}.",
             changes.active_html_removed
         ));
     }
@@ -44,7 +44,7 @@ pub fn render(
             changes.images_removed
         ));
         en.push(format!(
-            "{} images in the body were removed.",
+            "Images removed from the body: {}.",
             changes.images_removed
         ));
     }
@@ -55,13 +55,13 @@ pub fn render(
             links.defanged
         ));
         en.push(format!(
-            "{} links were made non-clickable (e.g. hxxps://example[.]jp).",
+            "Links made non-clickable (e.g. hxxps://example[.]jp): {}.",
             links.defanged
         ));
     }
     if links.removed > 0 {
         ja.push(format!("リンク {} 件を削除しました。", links.removed));
-        en.push(format!("{} links were removed.", links.removed));
+        en.push(format!("Links removed: {}.", links.removed));
     }
     if changes.forwarded_messages > 0 {
         ja.push(format!(
@@ -69,7 +69,7 @@ pub fn render(
             changes.forwarded_messages
         ));
         en.push(format!(
-            "{} forwarded messages were sanitized the same way.",
+            "Forwarded messages sanitized the same way: {}.",
             changes.forwarded_messages
         ));
     }
@@ -92,7 +92,7 @@ pub fn render(
             changes.replaced_chars
         ));
         en.push(format!(
-            "{} undecodable characters were replaced by \"\u{FFFD}\".",
+            "Undecodable characters replaced by \"\u{FFFD}\": {}.",
             changes.replaced_chars
         ));
     }
