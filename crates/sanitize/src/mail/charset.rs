@@ -22,6 +22,15 @@ pub struct Decoded {
 
 /// Decodes `bytes` labelled `label` (the Content-Type charset, if any).
 pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
+    // The common case first, validated once: UTF-8, labelled or not.
+    let utf8_label = label.and_then(encoding_for_label).is_none_or(|e| e == UTF_8);
+    if utf8_label
+        && !has_jis_escape(bytes)
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        let detected = label.is_none() && !bytes.is_ascii();
+        return Decoded { text: text.to_owned(), charset: UTF_8.name(), detected, replaced: 0 };
+    }
     let declared = label
         .and_then(encoding_for_label)
         .filter(|&e| !label_is_wrong(e, label, bytes));
@@ -177,9 +186,8 @@ pub fn detect(bytes: &[u8]) -> &'static Encoding {
 }
 
 fn has_jis_escape(bytes: &[u8]) -> bool {
-    memchr::memmem::find(bytes, b"\x1b$B").is_some()
-        || memchr::memmem::find(bytes, b"\x1b$@").is_some()
-        || memchr::memmem::find(bytes, b"\x1b(I").is_some()
+    memchr::memchr_iter(0x1b, bytes)
+        .any(|i| matches!(bytes.get(i + 1..i + 3), Some(b"$B" | b"$@" | b"(I")))
 }
 
 /// Decodes with U+FFFD for each malformed sequence and counts them.
