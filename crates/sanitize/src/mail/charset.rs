@@ -23,13 +23,20 @@ pub struct Decoded {
 /// Decodes `bytes` labelled `label` (the Content-Type charset, if any).
 pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
     // The common case first, validated once: UTF-8, labelled or not.
-    let utf8_label = label.and_then(encoding_for_label).is_none_or(|e| e == UTF_8);
+    let utf8_label = label
+        .and_then(encoding_for_label)
+        .is_none_or(|e| e == UTF_8);
     if utf8_label
         && !has_jis_escape(bytes)
         && let Ok(text) = std::str::from_utf8(bytes)
     {
         let detected = label.is_none() && !bytes.is_ascii();
-        return Decoded { text: text.to_owned(), charset: UTF_8.name(), detected, replaced: 0 };
+        return Decoded {
+            text: text.to_owned(),
+            charset: UTF_8.name(),
+            detected,
+            replaced: 0,
+        };
     }
     let declared = label
         .and_then(encoding_for_label)

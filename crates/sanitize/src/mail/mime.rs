@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
-use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType, parsers::MessageStream};
 use encoding_rs::{BIG5, EUC_JP, EUC_KR, GB18030, GBK, ISO_2022_JP, SHIFT_JIS, UTF_8};
+use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType, parsers::MessageStream};
 use sha2::{Digest, Sha256};
 
 use super::{charset, filename, headers::clean_text};
@@ -263,7 +263,7 @@ impl Walker<'_> {
                 .push((shown_name, "text-attachment-removed-by-profile"));
             return;
         }
-let decoded = read_text(part, bytes, &entry.declared_type);
+        let decoded = read_text(part, bytes, &entry.declared_type);
         let (ext, content_type) = if entry.declared_type == "text/csv"
             || entry
                 .filename
@@ -338,7 +338,12 @@ fn read_text(part: &MessagePart<'_>, bytes: &[u8], declared_type: &str) -> chars
         && let Some(encoding) = parsed_charset(label)
     {
         let detected = label.is_none() && !text.is_ascii();
-        return charset::Decoded { text: text.to_string(), charset: encoding.name(), detected, replaced: 0 };
+        return charset::Decoded {
+            text: text.to_string(),
+            charset: encoding.name(),
+            detected,
+            replaced: 0,
+        };
     }
     let label = match label {
         None if declared_type == "text/html" => charset::html_meta_charset(bytes),
@@ -511,9 +516,8 @@ fn content_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow
             // when nothing was lost, its text is exactly the decoded bytes,
             // and decoding them again would only cost time.
             let label = part.content_type().and_then(|ct| ct.attribute("charset"));
-            let read_as_utf8 = label.is_none_or(|l| {
-                l.eq_ignore_ascii_case("utf-8") || l.eq_ignore_ascii_case("utf8")
-            });
+            let read_as_utf8 = label
+                .is_none_or(|l| l.eq_ignore_ascii_case("utf-8") || l.eq_ignore_ascii_case("utf8"));
             if read_as_utf8 && !part.is_encoding_problem && !text.contains('\u{FFFD}') {
                 return Cow::Borrowed(text.as_bytes());
             }
@@ -575,7 +579,11 @@ fn decode_base64(body: &[u8]) -> Option<Vec<u8>> {
             .with_decode_allow_trailing_bits(true)
             .with_decode_padding_mode(DecodePaddingMode::Indifferent),
     );
-    let compact: Vec<u8> = body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let compact: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
     MIME.decode(&compact).ok()
 }
 
