@@ -1,9 +1,12 @@
 //! `mukaika`: the one binary. This file only parses the command line and
 //! maps outcomes to exit codes; each subcommand lives in `cmd/`.
 //!
-//! Exit codes: 0 done; 1 I/O or internal error; 2 usage or config error.
+//! Exit codes: 0 done; 1 I/O or internal error; 2 usage or config error;
+//! 3 no such message (quarantine commands).
 
 mod cmd;
+mod logging;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +26,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the relay: SMTP ingress, spool, sanitizer, quarantine, delivery.
+    Serve {
+        /// Config file; without it, the embedded default (loopback only).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// List, show, release, delete or purge quarantined originals.
+    Quarantine(cmd::quarantine::Args),
     /// Sanitize one mail file: write the message that would be delivered.
     Sanitize(cmd::sanitize::Args),
     /// Validate a config file (or the embedded default) and report the first error.
@@ -39,6 +50,8 @@ pub enum Failure {
     Usage(String),
     /// I/O or internal error: exit 1.
     Runtime(anyhow::Error),
+    /// No such message: exit 3.
+    NotFound(String),
 }
 
 impl From<mukaika_config::Error> for Failure {
@@ -56,6 +69,8 @@ impl From<anyhow::Error> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve { config } => cmd::serve::run(config.as_deref()),
+        Command::Quarantine(args) => cmd::quarantine::run(args),
         Command::Sanitize(args) => cmd::sanitize::run(args),
         Command::CheckConfig { config } => cmd::check_config::run(config.as_deref()),
     };
@@ -69,5 +84,16 @@ fn main() -> ExitCode {
             eprintln!("mukaika: {error:#}");
             ExitCode::from(1)
         }
+        Err(Failure::NotFound(message)) => {
+            eprintln!("mukaika: {message}");
+            ExitCode::from(3)
+        }
     }
+}
+
+/// Seconds since the Unix epoch: the one clock every stage uses.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

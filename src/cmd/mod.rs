@@ -1,2 +1,4 @@
 pub mod check_config;
+pub mod quarantine;
 pub mod sanitize;
+pub mod serve;

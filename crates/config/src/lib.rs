@@ -19,12 +19,18 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../../../config/default.toml");
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// A validated configuration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Where it came from: a path, or "<embedded default>".
     pub origin: String,
     pub default_profile: String,
     pub profiles: BTreeMap<String, Policy>,
+    pub ingress: mukaika_ingress::Config,
+    pub relay: mukaika_relay::Config,
+    pub spool: mukaika_spool::Config,
+    pub quarantine: mukaika_quarantine::Config,
+    pub pipeline: Pipeline,
+    pub log: Log,
 }
 
 /// A configuration error, located as precisely as possible.
@@ -59,6 +65,70 @@ struct RawConfig {
     default_profile: Option<String>,
     #[serde(default)]
     profiles: BTreeMap<String, Policy>,
+    ingress: Option<mukaika_ingress::Config>,
+    relay: Option<mukaika_relay::Config>,
+    spool: Option<mukaika_spool::Config>,
+    quarantine: Option<mukaika_quarantine::Config>,
+    pipeline: Option<Pipeline>,
+    log: Option<Log>,
+}
+
+/// How many messages are worked on at once, and how often the queue is run.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Pipeline {
+    /// Messages sanitized and delivered at once; 0 = one per CPU core.
+    pub workers: usize,
+    /// Seconds between scans of the deferred queue (Postfix: queue_run_delay).
+    pub queue_run_secs: u64,
+    /// On SIGTERM, how long in-flight work may take before the daemon exits
+    /// (what is unfinished stays in the spool).
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        Self {
+            workers: 0,
+            queue_run_secs: 30,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+impl Pipeline {
+    pub fn workers(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
+}
+
+/// Log output of the daemon and the commands.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Log {
+    pub format: LogFormat,
+    /// A tracing filter: "info", "debug", "mukaika=debug,info"…
+    pub level: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Human,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 impl Config {
@@ -133,7 +203,7 @@ impl Config {
         }
         let default_profile = raw
             .default_profile
-            .or_else(|| base.map(|b| b.default_profile))
+            .or_else(|| base.as_ref().map(|b| b.default_profile.clone()))
             .unwrap_or_else(|| "standard".into());
         if !profiles.contains_key(&default_profile) {
             return Err(located(
@@ -141,11 +211,46 @@ impl Config {
                 format!("no profile named {default_profile:?}"),
             ));
         }
-        Ok(Self {
+        // A section in the file replaces the base's; its missing keys take
+        // their defaults.
+        let base = base.map(|b| (b.ingress, b.relay, b.spool, b.quarantine, b.pipeline, b.log));
+        let (ingress, relay, spool, quarantine, pipeline, log) = base.unwrap_or_default();
+        let config = Self {
             origin: origin.into(),
             default_profile,
             profiles,
-        })
+            ingress: raw.ingress.unwrap_or(ingress),
+            relay: raw.relay.unwrap_or(relay),
+            spool: raw.spool.unwrap_or(spool),
+            quarantine: raw.quarantine.unwrap_or(quarantine),
+            pipeline: raw.pipeline.unwrap_or(pipeline),
+            log: raw.log.unwrap_or(log),
+        };
+        let sections = [
+            ("ingress", config.ingress.validate()),
+            ("relay", config.relay.validate()),
+        ];
+        for (section, result) in sections {
+            if let Err((key, message)) = result {
+                return Err(located(format!("{section}.{key}"), message));
+            }
+        }
+        if config.quarantine.retention_days == 0 {
+            return Err(located(
+                "quarantine.retention_days".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        if config
+            .log
+            .level
+            .parse::<tracing_subscriber::EnvFilter>()
+            .is_err()
+        {
+            let message = format!("{:?} is not a log filter (e.g. \"info\")", config.log.level);
+            return Err(located("log.level".into(), message));
+        }
+        Ok(config)
     }
 
     /// The named profile, or the default one.

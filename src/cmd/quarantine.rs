@@ -1,0 +1,254 @@
+//! `mukaika quarantine …`: the originals kept on the Internet side. Terse
+//! and scriptable, like postqueue/postsuper.
+//!
+//! Exit codes: 0 done; 1 error (I/O, delivery failed); 2 usage or config;
+//! 3 no such message.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use mukaika_config::Config;
+use mukaika_quarantine::{Event, EventKind, Filter, FsQuarantine, Quarantine};
+use mukaika_relay::{Outcome, Relay};
+use mukaika_spool::QueueId;
+
+use crate::{Failure, unix_now};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Config file; without it, the embedded default.
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// One line per record, newest first: ID, stored, verdict, status, size, sender, recipients.
+    List {
+        /// Only this verdict: sanitized, held or rejected.
+        #[arg(long)]
+        verdict: Option<String>,
+        /// Only records stored since T: unix seconds, YYYY-MM-DD (UTC), or an age like 24h or 7d.
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+        /// JSON lines instead of columns.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The envelope, verdict, report, part list and history of one record (JSON).
+    Show { id: String },
+    /// Deliver the original, unchanged, to the next hop: an administrator's decision, logged.
+    Release {
+        id: String,
+        /// Who decides (logged); default: $SUDO_USER or $USER.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Delete one record and its original.
+    Delete { id: String },
+    /// Delete records past the retention period.
+    Purge,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let config = Config::load(args.config.as_deref())?;
+    crate::logging::init(&config.log);
+    let quarantine = FsQuarantine::open(&config.quarantine).context("opening the quarantine")?;
+    match args.command {
+        Command::List {
+            verdict,
+            since,
+            json,
+        } => {
+            let since = since
+                .map(|t| parse_since(&t, unix_now()))
+                .transpose()
+                .map_err(Failure::Usage)?;
+            for summary in quarantine
+                .list(&Filter { verdict, since })
+                .context("listing")?
+            {
+                if json {
+                    println!("{}", serde_json::to_string(&summary).context("encoding")?);
+                } else {
+                    println!(
+                        "{}  {}  {:<9}  {:<13}  {:>9}  {} -> {}",
+                        summary.id,
+                        summary.stored_at,
+                        summary.verdict,
+                        summary.status,
+                        summary.size,
+                        if summary.sender.is_empty() {
+                            "<>"
+                        } else {
+                            &summary.sender
+                        },
+                        summary.recipients.join(",")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Show { id } => {
+            let id = parse_id(&id)?;
+            let record = quarantine
+                .get(&id)
+                .context("reading")?
+                .ok_or_else(|| not_found(&id))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&record).context("encoding")?
+            );
+            Ok(())
+        }
+        Command::Release { id, by } => release(&config, &quarantine, &parse_id(&id)?, by),
+        Command::Delete { id } => {
+            let id = parse_id(&id)?;
+            if quarantine.delete(&id).context("deleting")? {
+                tracing::info!(queue_id = %id, by = %operator(None), "quarantine record deleted");
+                Ok(())
+            } else {
+                Err(not_found(&id))
+            }
+        }
+        Command::Purge => {
+            let purged = quarantine.purge(unix_now()).context("purging")?;
+            println!("{purged} records purged");
+            Ok(())
+        }
+    }
+}
+
+fn release(
+    config: &Config,
+    quarantine: &FsQuarantine,
+    id: &QueueId,
+    by: Option<String>,
+) -> Result<(), Failure> {
+    let record = quarantine
+        .get(id)
+        .context("reading")?
+        .ok_or_else(|| not_found(id))?;
+    let original = quarantine
+        .original(id)
+        .context("reading the original")?
+        .ok_or_else(|| not_found(id))?;
+    let by = operator(by);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let relay = Relay::new(&config.relay).context("setting up the relay")?;
+    let envelope = &record.envelope;
+    let delivery =
+        runtime.block_on(relay.deliver(&envelope.sender, &envelope.recipients, &original));
+    let failed: Vec<String> = delivery
+        .outcomes
+        .iter()
+        .filter_map(|(rcpt, outcome)| match outcome {
+            Outcome::Delivered(_) => None,
+            Outcome::Temporary(why) | Outcome::Permanent(why) => Some(format!("{rcpt}: {why}")),
+        })
+        .collect();
+    let (kind, detail) = if failed.is_empty() {
+        (
+            EventKind::Released,
+            format!("original delivered to {}", config.relay.next_hop),
+        )
+    } else {
+        (EventKind::ReleaseFailed, failed.join("; "))
+    };
+    quarantine
+        .record(
+            id,
+            Event {
+                at: unix_now(),
+                kind,
+                detail: detail.clone(),
+                by: Some(by.clone()),
+            },
+        )
+        .context("recording the release")?;
+    if failed.is_empty() {
+        tracing::warn!(stage = "released", queue_id = %id, by = %by, to = ?envelope.recipients, "original released unchanged");
+        println!("{id} released by {by}");
+        Ok(())
+    } else {
+        Err(Failure::Runtime(anyhow::anyhow!(
+            "release of {id} failed: {detail}"
+        )))
+    }
+}
+
+fn parse_id(id: &str) -> Result<QueueId, Failure> {
+    id.parse()
+        .map_err(|e: mukaika_spool::InvalidQueueId| Failure::Usage(e.to_string()))
+}
+
+fn not_found(id: &QueueId) -> Failure {
+    Failure::NotFound(format!("no quarantine record {id}"))
+}
+
+/// Who is acting, for the log: --by, else the user behind sudo, else $USER.
+fn operator(by: Option<String>) -> String {
+    by.or_else(|| std::env::var("SUDO_USER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `--since`: unix seconds, a UTC date (YYYY-MM-DD), or an age (90m, 24h, 7d).
+fn parse_since(text: &str, now: u64) -> Result<u64, String> {
+    let bad =
+        || format!("--since {text:?}: give unix seconds, YYYY-MM-DD, or an age like 24h or 7d");
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(secs);
+    }
+    if let Some((number, unit)) = text.split_at_checked(text.len().saturating_sub(1)) {
+        let scale = match unit {
+            "m" => Some(60),
+            "h" => Some(3600),
+            "d" => Some(86_400),
+            _ => None,
+        };
+        if let (Some(scale), Ok(n)) = (scale, number.parse::<u64>()) {
+            return Ok(now.saturating_sub(n.saturating_mul(scale)));
+        }
+    }
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let (y, m, d) = (
+        y.parse::<i64>().map_err(|_| bad())?,
+        m.parse::<i64>().map_err(|_| bad())?,
+        d.parse::<i64>().map_err(|_| bad())?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y < 1970 {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant's algorithm): no date crate for one line.
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok(((era * 146_097 + doe - 719_468) * 86_400) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_accepts_seconds_dates_and_ages() {
+        assert_eq!(parse_since("1700000000", 0), Ok(1_700_000_000));
+        assert_eq!(parse_since("2026-11-22", 0), Ok(1_795_305_600));
+        assert_eq!(parse_since("1970-01-01", 0), Ok(0));
+        assert_eq!(parse_since("24h", 100_000), Ok(100_000 - 86_400));
+        assert_eq!(parse_since("7d", 1_000_000), Ok(1_000_000 - 604_800));
+        assert!(parse_since("yesterday", 0).is_err());
+        assert!(parse_since("2026-13-01", 0).is_err());
+    }
+}

@@ -1,0 +1,194 @@
+//! `mukaika serve`: the relay. Ingress accepts mail into the spool; the
+//! pipeline takes each message through the sanitizer, stores the original
+//! in quarantine and hands the result to the relay; a scheduler retries
+//! deferred deliveries and purges old quarantine records.
+//!
+//! ```text
+//! ingress ──enqueue──▶ spool/incoming ──claim──▶ pipeline ──▶ relay ──▶ next hop
+//!                          ▲                        │  └──▶ quarantine (original, report, events)
+//!                          └──── spool/deferred ◀───┘ (temporary failure; scheduler re-claims when due)
+//! ```
+//!
+//! Data flows one way: no stage calls back into the one before it; the
+//! only loop is through the spool's `deferred` state.
+
+mod intake;
+mod pipeline;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mukaika_config::Config;
+use mukaika_quarantine::{FsQuarantine, Quarantine};
+use mukaika_relay::Relay;
+use mukaika_spool::{FsSpool, QueueId, Spool};
+use tokio::sync::{Semaphore, mpsc};
+use tracing::{info, warn};
+
+use crate::unix_now;
+
+pub use pipeline::Pipeline;
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let spool: Arc<dyn Spool> =
+        Arc::new(FsSpool::open(&config.spool).context("opening the spool")?);
+    let quarantine: Arc<dyn Quarantine> =
+        Arc::new(FsQuarantine::open(&config.quarantine).context("opening the quarantine")?);
+    let relay = Arc::new(Relay::new(&config.relay).context("setting up the relay")?);
+    let policy = config.profile(None)?.clone();
+
+    let recovery = {
+        let spool = spool.clone();
+        tokio::task::spawn_blocking(move || spool.recover()).await??
+    };
+    info!(?recovery, "spool recovered");
+
+    let (work_tx, work_rx) = mpsc::unbounded_channel::<QueueId>();
+    for id in spool.incoming()?.into_iter().chain(spool.due(unix_now())?) {
+        let _ = work_tx.send(id);
+    }
+
+    let tls = mukaika_ingress::load_tls(&config.ingress).context("loading the TLS certificate")?;
+    let listener = tokio::net::TcpListener::bind(&config.ingress.listen)
+        .await
+        .with_context(|| format!("binding {}", config.ingress.listen))?;
+    info!(
+        listen = %config.ingress.listen,
+        next_hop = %config.relay.next_hop,
+        profile = %policy.name,
+        workers = config.pipeline.workers(),
+        "mukaika serve started"
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let pipeline = Arc::new(Pipeline {
+        spool: spool.clone(),
+        quarantine: quarantine.clone(),
+        relay,
+        policy,
+        relay_config: config.relay.clone(),
+    });
+    let intake = Arc::new(intake::Intake::new(spool.clone(), work_tx.clone()));
+
+    let mut ingress = tokio::spawn(mukaika_ingress::serve(
+        listener,
+        Arc::new(config.ingress.clone()),
+        tls,
+        intake,
+        wait_for(stop_rx.clone()),
+    ));
+    let dispatcher = tokio::spawn(dispatch(
+        work_rx,
+        pipeline,
+        config.pipeline.workers(),
+        stop_rx.clone(),
+    ));
+    let scheduler = tokio::spawn(schedule(
+        spool.clone(),
+        quarantine,
+        work_tx,
+        config.pipeline.queue_run_secs,
+        stop_rx.clone(),
+    ));
+
+    tokio::select! {
+        signal = shutdown_signal() => info!(%signal, "shutting down: no new sessions, finishing in-flight work"),
+        result = &mut ingress => {
+            result??;
+            anyhow::bail!("ingress stopped unexpectedly");
+        }
+    }
+    let _ = stop_tx.send(true);
+    let grace = Duration::from_secs(config.pipeline.shutdown_grace_secs);
+    let _ = tokio::time::timeout(grace, async {
+        let _ = ingress.await;
+        let _ = dispatcher.await;
+    })
+    .await;
+    scheduler.abort();
+    info!(
+        "mukaika serve stopped; unfinished messages stay in the spool and resume at the next start"
+    );
+    Ok(())
+}
+
+/// Runs one pipeline task per queued message, at most `workers` at once.
+async fn dispatch(
+    mut work: mpsc::UnboundedReceiver<QueueId>,
+    pipeline: Arc<Pipeline>,
+    workers: usize,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(workers));
+    loop {
+        let id = tokio::select! {
+            id = work.recv() => match id { Some(id) => id, None => break },
+            _ = stop.changed() => break,
+        };
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let pipeline = pipeline.clone();
+        tokio::spawn(async move {
+            pipeline.process(id).await;
+            drop(permit);
+        });
+    }
+    // Wait for in-flight messages: each holds a permit until it is done.
+    let _ = slots.acquire_many(workers as u32).await;
+}
+
+/// Every `interval` seconds: deferred messages that are due go back to the
+/// workers; once an hour, quarantine records past retention are purged.
+async fn schedule(
+    spool: Arc<dyn Spool>,
+    quarantine: Arc<dyn Quarantine>,
+    work: mpsc::UnboundedSender<QueueId>,
+    interval: u64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
+    let mut last_purge = 0;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let now = unix_now();
+        let spool2 = spool.clone();
+        match tokio::task::spawn_blocking(move || spool2.due(now)).await {
+            Ok(Ok(ids)) => ids.into_iter().for_each(|id| {
+                let _ = work.send(id);
+            }),
+            Ok(Err(e)) => warn!(error = %e, "listing deferred mail failed"),
+            Err(e) => warn!(error = %e, "listing deferred mail panicked"),
+        }
+        if now >= last_purge + 3600 {
+            last_purge = now;
+            let quarantine = quarantine.clone();
+            match tokio::task::spawn_blocking(move || quarantine.purge(now)).await {
+                Ok(Ok(n)) if n > 0 => {
+                    info!(purged = n, "quarantine records past retention deleted")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => warn!(error = %e, "quarantine purge failed"),
+                Err(e) => warn!(error = %e, "quarantine purge panicked"),
+            }
+        }
+    }
+}
+
+async fn wait_for(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
+}
+
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}

@@ -1,0 +1,253 @@
+//! One message through the stages: sanitize the original, keep it in
+//! quarantine, deliver the result; retry, bounce or hold on failure.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use mukaika_quarantine::{Event, EventKind, Quarantine};
+use mukaika_relay::{Outcome, Relay};
+use mukaika_sanitize::{Policy, Verdict};
+use mukaika_spool::{Entry, Envelope, QueueId, Spool, Stage};
+use tracing::{error, info, warn};
+
+use crate::unix_now;
+
+pub struct Pipeline {
+    pub spool: Arc<dyn Spool>,
+    pub quarantine: Arc<dyn Quarantine>,
+    pub relay: Arc<Relay>,
+    pub policy: Policy,
+    pub relay_config: mukaika_relay::Config,
+}
+
+impl Pipeline {
+    /// Takes `id` from the spool and moves it on. Every path ends in the
+    /// spool (deferred, or completed after delivery, bounce or quarantine):
+    /// an error here leaves the entry in `active`, recovered at next start.
+    pub async fn process(self: Arc<Self>, id: QueueId) {
+        let spool = self.spool.clone();
+        let claim_id = id.clone();
+        let entry = match tokio::task::spawn_blocking(move || spool.claim(&claim_id)).await {
+            Ok(Ok(Some(entry))) => entry,
+            Ok(Ok(None)) => return, // another worker has it, or it is done
+            Ok(Err(e)) => {
+                return error!(queue_id = %id, error = %e, "claiming from the spool failed");
+            }
+            Err(e) => return error!(queue_id = %id, error = %e, "claiming from the spool panicked"),
+        };
+        let result = match entry.envelope.stage {
+            Stage::Original => self.sanitize_and_deliver(entry).await,
+            Stage::Sanitized => self.deliver(entry.id, entry.envelope, entry.message).await,
+        };
+        if let Err(e) = result {
+            error!(queue_id = %id, error = %e, "processing failed; the message stays in the spool and is retried at next start");
+        }
+    }
+
+    async fn sanitize_and_deliver(&self, entry: Entry) -> anyhow::Result<()> {
+        let Entry {
+            id,
+            mut envelope,
+            message: original,
+        } = entry;
+        let started = Instant::now();
+        let policy = self.policy.clone();
+        let (original, sanitized) = tokio::task::spawn_blocking(move || {
+            let sanitized = mukaika_sanitize::sanitize(&original, &policy);
+            (original, sanitized)
+        })
+        .await?;
+        // The sanitizer keeps no trace header; carry over the one ingress
+        // wrote, so the next hop sees where the mail crossed (and loops
+        // stay detectable).
+        let mut delivered = own_received(&original).to_vec();
+        delivered.extend_from_slice(&sanitized.message);
+        let report = &sanitized.report;
+        let report_json = serde_json::to_string(report)?;
+        info!(
+            stage = "sanitized",
+            queue_id = %id,
+            from = %envelope.sender,
+            to = ?envelope.recipients,
+            size = original.len(),
+            verdict = report.verdict.as_str(),
+            reason = report.reason.as_deref().unwrap_or(""),
+            parts = report.parts.len(),
+            duration_us = started.elapsed().as_micros() as u64,
+            "message sanitized"
+        );
+        self.blocking({
+            let (quarantine, id, envelope) =
+                (self.quarantine.clone(), id.clone(), envelope.clone());
+            let verdict = report.verdict.as_str();
+            move || quarantine.store(&id, &envelope, &original, verdict, &report_json)
+        })
+        .await?;
+        if report.verdict != Verdict::Sanitized {
+            self.event(
+                &id,
+                EventKind::Held,
+                format!(
+                    "verdict {}: a notice goes to the recipients",
+                    report.verdict.as_str()
+                ),
+            )
+            .await;
+        }
+        envelope.stage = Stage::Sanitized;
+        self.deliver(id, envelope, delivered).await
+    }
+
+    /// Delivers the sanitized message (or notice) to the next hop.
+    async fn deliver(
+        &self,
+        id: QueueId,
+        mut envelope: Envelope,
+        message: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let delivery = self
+            .relay
+            .deliver(&envelope.sender, &envelope.recipients, &message)
+            .await;
+        let mut temporary = Vec::new();
+        let mut permanent = Vec::new();
+        for (rcpt, outcome) in delivery.outcomes {
+            match outcome {
+                Outcome::Delivered(reply) => {
+                    info!(stage = "delivered", queue_id = %id, to = %rcpt, relay = %self.relay_config.next_hop, reply = %reply,
+                        delay_s = unix_now().saturating_sub(envelope.received_at), duration_ms = started.elapsed().as_millis() as u64, "delivered");
+                    self.event(&id, EventKind::Delivered, format!("{rcpt}: {reply}"))
+                        .await;
+                }
+                Outcome::Temporary(reason) => temporary.push((rcpt, reason)),
+                Outcome::Permanent(reason) => permanent.push((rcpt, reason)),
+            }
+        }
+
+        envelope.attempts += 1;
+        let now = unix_now();
+        if !temporary.is_empty() {
+            match mukaika_relay::next_retry(
+                &self.relay_config.retry,
+                envelope.attempts,
+                envelope.received_at,
+                now,
+            ) {
+                Some(at) => {
+                    let reason = temporary
+                        .iter()
+                        .map(|(r, why)| format!("{r}: {why}"))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    warn!(stage = "deferred", queue_id = %id, to = ?temporary.iter().map(|t| &t.0).collect::<Vec<_>>(),
+                        attempts = envelope.attempts, retry_in_s = at.saturating_sub(now), reason = %reason, "delivery deferred");
+                    self.event(&id, EventKind::Deferred, reason.clone()).await;
+                    // Bounce what failed for good now; keep only the rest.
+                    self.bounce(&id, &envelope, &permanent, &message).await;
+                    envelope.recipients = temporary.into_iter().map(|t| t.0).collect();
+                    envelope.next_attempt = at;
+                    envelope.last_error = Some(reason);
+                    let (spool, id) = (self.spool.clone(), id.clone());
+                    return self
+                        .blocking(move || spool.defer(&id, &envelope, &message))
+                        .await;
+                }
+                None => permanent.extend(temporary.into_iter().map(|(r, why)| {
+                    (
+                        r,
+                        format!("gave up after {} attempts: {why}", envelope.attempts),
+                    )
+                })),
+            }
+        }
+        self.bounce(&id, &envelope, &permanent, &message).await;
+        let (spool, id) = (self.spool.clone(), id.clone());
+        self.blocking(move || spool.complete(&id)).await
+    }
+
+    /// Tells the sender about recipients that failed for good, through the
+    /// bounce route; without one (or for a null sender), the quarantine
+    /// record says so and keeps the original.
+    async fn bounce(
+        &self,
+        id: &QueueId,
+        envelope: &Envelope,
+        failed: &[(String, String)],
+        message: &[u8],
+    ) {
+        if failed.is_empty() {
+            return;
+        }
+        let detail = failed
+            .iter()
+            .map(|(r, why)| format!("{r}: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let headers_end = mukaika_sanitize::mail::limits::header_len(message);
+        let dsn = self
+            .relay
+            .dsn(envelope, failed, &message[..headers_end], unix_now());
+        let bounced = if envelope.sender.is_empty() {
+            Err("null sender: no DSN is sent".to_owned())
+        } else {
+            self.relay
+                .send_bounce(&envelope.sender, &dsn)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match bounced {
+            Ok(()) => {
+                warn!(stage = "bounced", queue_id = %id, to = %envelope.sender, failed = %detail, "delivery failed; DSN sent");
+                self.event(id, EventKind::Bounced, detail).await;
+            }
+            Err(why) => {
+                error!(stage = "undeliverable", queue_id = %id, failed = %detail, dsn = %why, "delivery failed; original kept in quarantine");
+                self.event(
+                    id,
+                    EventKind::Undeliverable,
+                    format!("{detail} (no DSN: {why})"),
+                )
+                .await;
+            }
+        }
+    }
+
+    async fn event(&self, id: &QueueId, kind: EventKind, detail: String) {
+        let (quarantine, id) = (self.quarantine.clone(), id.clone());
+        let event = Event {
+            at: unix_now(),
+            kind,
+            detail,
+            by: None,
+        };
+        if let Err(e) = self.blocking(move || quarantine.record(&id, event)).await {
+            warn!(error = %e, "recording a quarantine event failed");
+        }
+    }
+
+    async fn blocking<T: Send + 'static, E: std::error::Error + Send + Sync + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T, E> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        Ok(tokio::task::spawn_blocking(f).await??)
+    }
+}
+
+/// The `Received:` field ingress put at the top of the original (ours, so
+/// trusted), or nothing if the message does not start with it.
+fn own_received(original: &[u8]) -> &[u8] {
+    if !original.starts_with(b"Received: from ") {
+        return &[];
+    }
+    // The field ends at the first line break not followed by folding space.
+    let end = memchr::memchr_iter(b'\n', original)
+        .find(|&i| !matches!(original.get(i + 1), Some(b' ' | b'\t')))
+        .map_or(0, |i| i + 1);
+    let field = &original[..end];
+    if memchr::memmem::find(field, b"(Mukaika)").is_some() {
+        field
+    } else {
+        &[]
+    }
+}

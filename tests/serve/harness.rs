@@ -1,0 +1,317 @@
+//! Real processes for the end-to-end tests: mukaika serve, smtp-sink, swaks.
+//! Every child is killed when its guard drops; every wait has a deadline.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A tool the tests need; its absence is a failure, with the fix in it.
+fn tool(name: &str) -> &str {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()));
+    assert!(
+        found,
+        "{name} is not installed: run scripts/test (it installs swaks and postfix)"
+    );
+    name
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited with {status} before listening on {port}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on {port} within 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    /// stdout and stderr together, for assertions and failure messages.
+    pub text: String,
+}
+
+fn output(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
+    let mut child = cmd
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning a command");
+    if let Some(bytes) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(bytes)
+            .expect("writing stdin");
+    }
+    let out = child.wait_with_output().expect("waiting for a command");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    Output {
+        status: out.status,
+        stdout,
+        text,
+    }
+}
+
+/// Postfix's smtp-sink: a real SMTP receiver that writes each message to a file.
+pub struct Sink {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Sink {
+    pub fn start() -> Self {
+        let mut sink = Self {
+            port: free_port(),
+            dir: tempfile::tempdir().expect("tempdir"),
+            child: None,
+        };
+        sink.restart();
+        sink
+    }
+
+    /// A sink that is not running yet: its port is reserved in the config.
+    pub fn stopped() -> Self {
+        Self {
+            port: free_port(),
+            dir: tempfile::tempdir().expect("tempdir"),
+            child: None,
+        }
+    }
+
+    pub fn restart(&mut self) {
+        let pattern = format!("{}/%Y%m%d%H%M%S.", self.dir.path().display());
+        let mut child = Command::new(tool("smtp-sink"))
+            .args([
+                "-u",
+                "root",
+                "-d",
+                &pattern,
+                &format!("127.0.0.1:{}", self.port),
+                "100",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting smtp-sink");
+        wait_for_port(self.port, &mut child, "smtp-sink");
+        self.child = Some(child);
+    }
+
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .expect("reading the sink dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        files.iter().filter_map(|f| std::fs::read(f).ok()).collect()
+    }
+
+    /// Waits until `n` messages have arrived (and had time to be written out).
+    pub fn wait_for_messages(&self, n: usize, timeout: Duration) -> Vec<Vec<u8>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let got = self.messages().len();
+            if got >= n {
+                std::thread::sleep(Duration::from_millis(300));
+                return self.messages();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sink got {got} of {n} messages within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `mukaika serve` with a config of its own in a temporary directory.
+pub struct Mukaika {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    config: PathBuf,
+    child: Option<Child>,
+}
+
+impl Mukaika {
+    /// Starts a relay delivering to `sink`; `overrides` are `("section.key", "toml value")`.
+    pub fn start(sink: &Sink, overrides: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut set = |key: &str, value: String| {
+            let (section, name) = key.rsplit_once('.').expect("section.key");
+            sections
+                .entry(section.to_owned())
+                .or_default()
+                .insert(name.to_owned(), value);
+        };
+        set("ingress.listen", format!("\"127.0.0.1:{port}\""));
+        set("ingress.accept_domains", "[\"lgwan.example.jp\"]".into());
+        set(
+            "relay.next_hop",
+            format!("\"smtp://127.0.0.1:{}\"", sink.port),
+        );
+        set("relay.tls", "\"none\"".into());
+        set("relay.retry.initial_secs", "1".into());
+        set("relay.retry.max_delay_secs", "2".into());
+        set("spool.dir", format!("\"{}/spool\"", dir.path().display()));
+        set(
+            "quarantine.dir",
+            format!("\"{}/quarantine\"", dir.path().display()),
+        );
+        set("pipeline.queue_run_secs", "1".into());
+        set("pipeline.shutdown_grace_secs", "5".into());
+        for (key, value) in overrides {
+            set(key, (*value).to_owned());
+        }
+        let mut toml = String::new();
+        for (section, keys) in &sections {
+            toml.push_str(&format!("[{section}]\n"));
+            for (key, value) in keys {
+                toml.push_str(&format!("{key} = {value}\n"));
+            }
+        }
+        let config = dir.path().join("mukaika.toml");
+        std::fs::write(&config, toml).expect("writing the config");
+        let mut relay = Self {
+            port,
+            dir,
+            config,
+            child: None,
+        };
+        relay.restart();
+        relay
+    }
+
+    pub fn restart(&mut self) {
+        let log = std::fs::File::create(self.dir.path().join(format!("serve-{}.log", self.port)))
+            .and_then(|f| f.try_clone().map(|g| (f, g)))
+            .expect("a log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mukaika"))
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .stdout(log.0)
+            .stderr(log.1)
+            .spawn()
+            .expect("starting mukaika serve");
+        wait_for_port(self.port, &mut child, "mukaika serve");
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: the crash the spool must survive.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Runs `mukaika ARGS --config <this relay's config>`.
+    pub fn command(&self, args: &[&str]) -> Output {
+        output(
+            Command::new(env!("CARGO_BIN_EXE_mukaika"))
+                .args(args)
+                .arg("--config")
+                .arg(&self.config),
+            None,
+        )
+    }
+
+    /// Waits until `quarantine show ID` reports `status`.
+    pub fn wait_for_status(&self, id: &str, status: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let show = self.command(&["quarantine", "show", id]);
+            let current = serde_json::from_str::<serde_json::Value>(&show.stdout)
+                .ok()
+                .and_then(|v| v["status"].as_str().map(str::to_owned));
+            if current.as_deref() == Some(status) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{id} is {current:?}, not {status}, after {timeout:?}:\n{}",
+                show.text
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("serve-{}.log", self.port)))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Mukaika {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// swaks against the relay (`--server` and `--from` given); `stdin` feeds `--data -`.
+pub fn swaks(relay: &Mukaika, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let server = format!("127.0.0.1:{}", relay.port);
+    output(
+        Command::new(tool("swaks"))
+            .args([
+                "--server",
+                &server,
+                "--from",
+                "sender@example.com",
+                "--timeout",
+                "30",
+            ])
+            .args(args),
+        stdin,
+    )
+}
+
+/// The queue ID in swaks' transcript of `250 2.0.0 Ok: queued as ID`.
+pub fn queue_id(transcript: &str) -> Option<String> {
+    let at = transcript.find("queued as ")? + "queued as ".len();
+    let id: String = transcript[at..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
