@@ -16,7 +16,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/mukaika --create-home --shell /usr/sbin/nologin mukaika
 COPY --from=build /src/target/release/mukaika /usr/local/bin/mukaika
-COPY config/mukaika.toml /etc/mukaika/mukaika.toml
+# The config is mounted, not baked in: start from config/mukaika.toml, with
+# `listen = "0.0.0.0:2525"` (the process is unprivileged: no port below 1024)
+# and [spool]/[quarantine] dirs below /var/lib/mukaika.
 # Spool and quarantine (the config's [spool] dir and [quarantine] dir should
 # point below this volume, e.g. /var/lib/mukaika/spool).
 VOLUME ["/var/lib/mukaika"]

@@ -10,8 +10,11 @@ pub fn run(path: Option<&Path>) -> Result<(), Failure> {
     let config = Config::load(path)?;
     let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
     println!(
-        "{}: ok; profiles: {}; default: {}",
+        "{}: ok; listen {}; accept {}; next hop {}; profiles: {}; default: {}",
         config.origin,
+        config.ingress.listen,
+        config.ingress.accept_domains.join(","),
+        config.relay.next_hop,
         names.join(", "),
         config.default_profile
     );

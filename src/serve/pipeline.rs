@@ -51,6 +51,17 @@ impl Pipeline {
             message: original,
         } = entry;
         let started = Instant::now();
+        // A record already in quarantine means this message was being worked
+        // on when the daemon stopped: it is done again (at-least-once), and
+        // its recipients may get it twice. Say so, countably.
+        let seen = self.blocking({
+            let (quarantine, id) = (self.quarantine.clone(), id.clone());
+            move || quarantine.get(&id)
+        });
+        if let Some(record) = seen.await? {
+            warn!(stage = "redelivery", queue_id = %id, status = ?record.status,
+                "processing again after a restart: a duplicate delivery is possible");
+        }
         let policy = self.policy.clone();
         let (original, sanitized) = tokio::task::spawn_blocking(move || {
             let sanitized = mukaika_sanitize::sanitize(&original, &policy);

@@ -245,6 +245,29 @@ impl Mukaika {
         }
     }
 
+    /// SIGTERM, then waits (up to `timeout`) for a clean exit; returns its status.
+    pub fn terminate(&mut self, timeout: Duration) -> ExitStatus {
+        let mut child = self.child.take().expect("a running relay");
+        let term = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        assert!(term.is_ok_and(|s| s.success()), "sending SIGTERM");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = child.try_wait().expect("waiting for serve") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!(
+                    "mukaika serve did not exit within {timeout:?} of SIGTERM:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Runs `mukaika ARGS --config <this relay's config>`.
     pub fn command(&self, args: &[&str]) -> Output {
         output(

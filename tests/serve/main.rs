@@ -323,3 +323,95 @@ fn kill_9_while_mail_streams_in_loses_no_accepted_message() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn quarantine_commands_release_show_delete_with_meaningful_exit_codes() {
+    let sink = Sink::start();
+    let relay = Mukaika::start(&sink, &[]);
+    let html = "Subject: release me\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Original <b>bold</b> <a href=\"https://example.com/x\">link</a></p>\r\n";
+    let out = swaks(
+        &relay,
+        &["--to", "a@lgwan.example.jp", "--data", "-"],
+        Some(html.as_bytes()),
+    );
+    assert!(out.status.success(), "{}", out.text);
+    let id = queue_id(&out.text).unwrap();
+    relay.wait_for_status(&id, "delivered", WAIT);
+    assert_eq!(sink.wait_for_messages(1, WAIT).len(), 1);
+
+    // Release: the original, unchanged, goes to the next hop; who did it is recorded.
+    let release = relay.command(&["quarantine", "release", &id, "--by", "yamada"]);
+    assert!(release.status.success(), "{}", release.text);
+    let delivered = sink.wait_for_messages(2, WAIT);
+    let released = delivered
+        .iter()
+        .map(|m| String::from_utf8_lossy(m))
+        .find(|m| m.contains("<b>bold</b>"));
+    let released = released.expect("the original arrives as it was sent");
+    assert!(!released.contains("X-Mukaika-Sanitized"), "{released}");
+    let show: serde_json::Value =
+        serde_json::from_str(&relay.command(&["quarantine", "show", &id]).stdout).unwrap();
+    assert_eq!(show["status"], "released");
+    let last = show["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["by"], "yamada");
+
+    // Delete, then the ID is gone: exit 3; a malformed ID is a usage error: exit 2.
+    assert_eq!(
+        relay.command(&["quarantine", "delete", &id]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        relay.command(&["quarantine", "show", &id]).status.code(),
+        Some(3)
+    );
+    assert_eq!(
+        relay.command(&["quarantine", "delete", &id]).status.code(),
+        Some(3)
+    );
+    assert_eq!(
+        relay
+            .command(&["quarantine", "show", "../etc"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let purge = relay.command(&["quarantine", "purge"]);
+    assert!(
+        purge.status.success() && purge.stdout.contains("0 records purged"),
+        "{}",
+        purge.text
+    );
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_a_restart_resumes() {
+    let mut sink = Sink::stopped();
+    let mut relay = Mukaika::start(&sink, &[]);
+    let out = swaks(
+        &relay,
+        &[
+            "--to",
+            "a@lgwan.example.jp",
+            "--h-Subject",
+            "survives-restart",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", out.text);
+    let id = queue_id(&out.text).unwrap();
+    relay.wait_for_status(&id, "deferred", WAIT);
+
+    let status = relay.terminate(Duration::from_secs(20));
+    assert!(status.success(), "exit status {status}:\n{}", relay.log());
+    assert!(relay.log().contains("shutting down"), "{}", relay.log());
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", relay.port)).is_err(),
+        "no longer listening"
+    );
+
+    sink.restart();
+    relay.restart();
+    let delivered = sink.wait_for_messages(1, WAIT);
+    assert!(String::from_utf8_lossy(&delivered[0]).contains("survives-restart"));
+    relay.wait_for_status(&id, "delivered", WAIT);
+}
