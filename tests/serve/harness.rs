@@ -85,15 +85,19 @@ pub struct Sink {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    options: Vec<String>,
 }
 
 impl Sink {
     pub fn start() -> Self {
-        let mut sink = Self {
-            port: free_port(),
-            dir: tempfile::tempdir().expect("tempdir"),
-            child: None,
-        };
+        Self::start_with(&[])
+    }
+
+    /// A sink with extra smtp-sink options, e.g. `["-f", "RCPT"]` to
+    /// reject every recipient with a 5xx.
+    pub fn start_with(options: &[&str]) -> Self {
+        let mut sink = Self::stopped();
+        sink.options = options.iter().map(|o| o.to_string()).collect();
         sink.restart();
         sink
     }
@@ -104,20 +108,16 @@ impl Sink {
             port: free_port(),
             dir: tempfile::tempdir().expect("tempdir"),
             child: None,
+            options: Vec::new(),
         }
     }
 
     pub fn restart(&mut self) {
         let pattern = format!("{}/%Y%m%d%H%M%S.", self.dir.path().display());
         let mut child = Command::new(tool("smtp-sink"))
-            .args([
-                "-u",
-                "root",
-                "-d",
-                &pattern,
-                &format!("127.0.0.1:{}", self.port),
-                "100",
-            ])
+            .args(["-u", "root", "-d", &pattern])
+            .args(&self.options)
+            .args([&format!("127.0.0.1:{}", self.port), "100"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -415,3 +415,41 @@ fn sigterm_stops_cleanly_and_a_restart_resumes() {
     assert!(String::from_utf8_lossy(&delivered[0]).contains("survives-restart"));
     relay.wait_for_status(&id, "delivered", WAIT);
 }
+
+#[test]
+fn a_permanent_failure_bounces_through_the_bounce_route_or_stays_undeliverable() {
+    let refusing = Sink::start_with(&["-f", "RCPT"]);
+    let bounces = Sink::start();
+    let route = format!("\"smtp://127.0.0.1:{}\"", bounces.port);
+    let relay = Mukaika::start(&refusing, &[("relay.bounce_route", &route)]);
+    let out = swaks(
+        &relay,
+        &["--to", "gone@lgwan.example.jp", "--h-Subject", "bounce-me"],
+        None,
+    );
+    assert!(out.status.success(), "{}", out.text);
+    let id = queue_id(&out.text).unwrap();
+    relay.wait_for_status(&id, "bounced", WAIT);
+    let dsn = bounces.wait_for_messages(1, WAIT);
+    let dsn = String::from_utf8_lossy(&dsn[0]);
+    assert!(
+        dsn.contains("X-Rcpt-Args: <sender@example.com>"),
+        "the DSN goes to the envelope sender:\n{dsn}"
+    );
+    assert!(
+        dsn.contains("X-Mail-Args: <>"),
+        "from the null sender:\n{dsn}"
+    );
+    assert!(
+        dsn.contains("message/delivery-status") && dsn.contains("Action: failed"),
+        "{dsn}"
+    );
+    assert!(dsn.contains("gone@lgwan.example.jp"), "{dsn}");
+
+    // Without a bounce route nothing is sent, and the record says so.
+    let refusing = Sink::start_with(&["-f", "RCPT"]);
+    let relay = Mukaika::start(&refusing, &[]);
+    let out = swaks(&relay, &["--to", "gone@lgwan.example.jp"], None);
+    let id = queue_id(&out.text).unwrap();
+    relay.wait_for_status(&id, "undeliverable", WAIT);
+}
