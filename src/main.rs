@@ -91,9 +91,3 @@ fn main() -> ExitCode {
     }
 }
 
-/// Seconds since the Unix epoch: the one clock every stage uses.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}

@@ -12,7 +12,8 @@ use mukaika_quarantine::{Event, EventKind, Filter, FsQuarantine, Quarantine};
 use mukaika_relay::{Outcome, Relay};
 use mukaika_spool::QueueId;
 
-use crate::{Failure, unix_now};
+use crate::Failure;
+use mukaika_spool::unix_now;
 
 #[derive(clap::Args)]
 pub struct Args {

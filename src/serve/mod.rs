@@ -26,7 +26,7 @@ use mukaika_spool::{FsSpool, QueueId, Spool};
 use tokio::sync::{Semaphore, mpsc};
 use tracing::{info, warn};
 
-use crate::unix_now;
+use mukaika_spool::unix_now;
 
 pub use pipeline::Pipeline;
 
@@ -68,6 +68,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         relay,
         policy,
         relay_config: config.relay.clone(),
+        sanitizers: Semaphore::new(config.pipeline.workers()),
     });
     let intake = Arc::new(intake::Intake::new(spool.clone(), work_tx.clone()));
 
@@ -78,12 +79,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         intake,
         wait_for(stop_rx.clone()),
     ));
-    let dispatcher = tokio::spawn(dispatch(
-        work_rx,
-        pipeline,
-        config.pipeline.workers(),
-        stop_rx.clone(),
-    ));
+    // Sanitizing is CPU work (one slot per worker); delivering mostly waits
+    // on the next hop (the relay allows max_connections at once). Let
+    // enough messages be in flight to keep both busy.
+    let in_flight = config.pipeline.workers() + config.relay.max_connections as usize;
+    let dispatcher = tokio::spawn(dispatch(work_rx, pipeline, in_flight, stop_rx.clone()));
     let scheduler = tokio::spawn(schedule(
         spool.clone(),
         quarantine,
@@ -113,14 +113,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs one pipeline task per queued message, at most `workers` at once.
+/// Runs one pipeline task per queued message, at most `in_flight` at once.
 async fn dispatch(
     mut work: mpsc::UnboundedReceiver<QueueId>,
     pipeline: Arc<Pipeline>,
-    workers: usize,
+    in_flight: usize,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(Semaphore::new(workers));
+    let slots = Arc::new(Semaphore::new(in_flight));
     loop {
         let id = tokio::select! {
             id = work.recv() => match id { Some(id) => id, None => break },
@@ -136,7 +136,7 @@ async fn dispatch(
         });
     }
     // Wait for in-flight messages: each holds a permit until it is done.
-    let _ = slots.acquire_many(workers as u32).await;
+    let _ = slots.acquire_many(in_flight as u32).await;
 }
 
 /// Every `interval` seconds: deferred messages that are due go back to the

@@ -10,7 +10,7 @@ use mukaika_sanitize::{Policy, Verdict};
 use mukaika_spool::{Entry, Envelope, QueueId, Spool, Stage};
 use tracing::{error, info, warn};
 
-use crate::unix_now;
+use mukaika_spool::unix_now;
 
 pub struct Pipeline {
     pub spool: Arc<dyn Spool>,
@@ -18,6 +18,8 @@ pub struct Pipeline {
     pub relay: Arc<Relay>,
     pub policy: Policy,
     pub relay_config: mukaika_relay::Config,
+    /// Sanitizations at once: CPU-bound, so one per worker (core).
+    pub sanitizers: tokio::sync::Semaphore,
 }
 
 impl Pipeline {
@@ -63,11 +65,13 @@ impl Pipeline {
                 "processing again after a restart: a duplicate delivery is possible");
         }
         let policy = self.policy.clone();
+        let slot = self.sanitizers.acquire().await?;
         let (original, sanitized) = tokio::task::spawn_blocking(move || {
             let sanitized = mukaika_sanitize::sanitize(&original, &policy);
             (original, sanitized)
         })
         .await?;
+        drop(slot);
         // The sanitizer keeps no trace header; carry over the one ingress
         // wrote, so the next hop sees where the mail crossed (and loops
         // stay detectable).

@@ -77,7 +77,8 @@ struct RawConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Pipeline {
-    /// Messages sanitized and delivered at once; 0 = one per CPU core.
+    /// Messages sanitized at once (CPU-bound work); 0 = one per CPU core.
+    /// Deliveries in flight are bounded by `relay.max_connections`.
     pub workers: usize,
     /// Seconds between scans of the deferred queue (Postfix: queue_run_delay).
     pub queue_run_secs: u64,

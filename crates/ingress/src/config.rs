@@ -66,7 +66,9 @@ pub struct Config {
     /// Sessions at once; further connections get `421 4.7.0` and are
     /// closed. Default 200.
     pub max_connections: usize,
-    /// Sessions at once from one client address. Default 20.
+    /// Sessions at once from one client address. Default 50 (as Postfix's
+    /// smtpd_client_connection_count_limit): an MTA reconnecting for each
+    /// mail holds a slot until its QUIT is processed.
     pub max_connections_per_ip: usize,
     /// Seconds to wait for a command line (or a TLS handshake, or for the
     /// client to read a reply) before `421 4.4.2`. Default 300 (RFC 5321
@@ -129,7 +131,7 @@ impl Default for Config {
             max_junk_commands: 20,
             max_errors: 10,
             max_connections: 200,
-            max_connections_per_ip: 20,
+            max_connections_per_ip: 50,
             command_timeout_secs: 300,
             data_timeout_secs: 600,
             shutdown_grace_secs: 30,

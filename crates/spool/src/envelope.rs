@@ -3,6 +3,7 @@
 //! stores it), the pipeline, the relay and the quarantine.
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,12 @@ impl From<QueueId> for String {
     fn from(id: QueueId) -> Self {
         id.0
     }
+}
+
+/// Seconds since the Unix epoch: the unit of every time in an envelope,
+/// and the one clock the stages share.
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Which message a queue entry holds.

@@ -23,11 +23,11 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::{debug, warn};
 
 use crate::format::{self, Peek};
+use crate::unix_now;
 use crate::{
     Config, Counts, Entry, Envelope, Error, QueueId, Recovery, Result, Spool, Stage, State,
     StateCount,
@@ -726,11 +726,6 @@ fn reason_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 #[cfg(test)]
 mod tests {

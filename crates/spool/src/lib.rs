@@ -110,7 +110,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use envelope::{Envelope, InvalidQueueId, QueueId, Stage};
+pub use envelope::{Envelope, InvalidQueueId, QueueId, Stage, unix_now};
 pub use error::{Error, Result};
 pub use fs::FsSpool;
 
