@@ -38,7 +38,8 @@ pub struct Config {
     /// data); a conversation that exceeds its sum is abandoned: Temporary.
     pub command_timeout_secs: u64,
     /// Connections open at once to one destination, and connections kept
-    /// open for reuse.
+    /// open for reuse. Default 20 (Postfix's
+    /// default_destination_concurrency_limit).
     pub max_connections: u32,
     /// When to try again after a temporary failure, and when to give up.
     pub retry: RetryConfig,
@@ -104,7 +105,7 @@ impl Default for Config {
             helo_name: "mukaika.localdomain".into(),
             connect_timeout_secs: 30,
             command_timeout_secs: 300,
-            max_connections: 10,
+            max_connections: 20,
             retry: RetryConfig::default(),
             bounce_route: None,
             postmaster: String::new(),
@@ -338,7 +339,7 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.validate(), Ok(()));
         assert_eq!(c.tls, TlsMode::Opportunistic);
-        assert_eq!(c.max_connections, 10);
+        assert_eq!(c.max_connections, 20);
         assert_eq!(
             c.retry,
             RetryConfig {

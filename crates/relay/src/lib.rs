@@ -14,7 +14,8 @@ silently: every recipient gets exactly one outcome.
 
 # Layout
 - `config.rs`: the `[relay]` section ([`Config`], [`TlsMode`], [`RetryConfig`]).
-- `smtp.rs`: SMTP with lettre, pooled; per-recipient outcomes; error mapping.
+- `smtp.rs`: SMTP with lettre's client on our own connection pool (TCP_NODELAY);
+  per-recipient outcomes; error mapping.
 - `maildir.rs`: the `maildir:PATH` next hop (tmp/, fsync, rename to new/).
 - `retry.rs`: [`next_retry`], the backoff schedule.
 - `dsn.rs`: [`dsn`], RFC 3464 reports built with mail-builder.

@@ -157,6 +157,54 @@ async fn connections_are_reused() {
 }
 
 #[tokio::test]
+async fn back_to_back_deliveries_do_not_wait_for_delayed_acks() {
+    // lettre writes the data and then CRLF "." CRLF as a second small
+    // write. Without TCP_NODELAY, Nagle holds those 5 bytes until the
+    // next hop's delayed ACK: about 40 ms per message (20 messages ≥ 800
+    // ms). With it, a message over a reused connection takes a few
+    // milliseconds. The bound is generous against a loaded CI machine.
+    // -n 1: smtp-sink exits after one session, so all go over one connection.
+    let sink = Sink::start(&["-n", "1"]);
+    let relay = Relay::new(&config(sink.url())).unwrap();
+    let to = rcpts(&["a@example.lg.jp"]);
+    // The first delivery opens the connection; not timed.
+    let d = relay.deliver("s@example.com", &to, MESSAGE).await;
+    assert!(d.all_delivered(), "{d:?}");
+    let start = Instant::now();
+    for i in 0..20 {
+        let d = relay.deliver("s@example.com", &to, MESSAGE).await;
+        assert!(d.all_delivered(), "delivery {i}: {d:?}");
+    }
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(400),
+        "20 deliveries over one connection took {elapsed:?}: a Nagle/delayed-ACK stall?"
+    );
+    assert_eq!(sink.wait_for_dumps(21).len(), 21);
+}
+
+#[tokio::test]
+async fn a_pooled_connection_the_next_hop_closed_is_replaced() {
+    let mut sink = Sink::start(&[]);
+    let relay = Relay::new(&config(sink.url())).unwrap();
+    let to = rcpts(&["a@example.lg.jp"]);
+    let d = relay.deliver("s@example.com", &to, b"N: 1\r\n\r\n").await;
+    assert!(d.all_delivered(), "{d:?}");
+    assert_eq!(sink.wait_for_dumps(1).len(), 1);
+    // The idle pooled connection now leads to a dead process: the next
+    // delivery finds that out on MAIL and goes again on a fresh one.
+    sink.restart();
+    let d = relay.deliver("s@example.com", &to, b"N: 2\r\n\r\n").await;
+    assert!(d.all_delivered(), "{d:?}");
+    let dumps = sink.wait_for_dumps(2);
+    assert_eq!(dumps.len(), 2);
+    let mut bodies: Vec<Vec<u8>> = dumps.iter().map(|p| read_dump(p).message_lf).collect();
+    bodies.sort();
+    assert_eq!(bodies, [b"N: 1\n\n", b"N: 2\n\n"]);
+    assert_eq!(sink.messages_settled(), 2, "each message exactly once");
+}
+
+#[tokio::test]
 async fn concurrent_deliveries_all_arrive() {
     let sink = Sink::start(&[]);
     let config = Config {

@@ -32,6 +32,7 @@ fn is_root() -> bool {
 pub struct Sink {
     pub port: u16,
     pub dir: tempfile::TempDir,
+    extra: Vec<String>,
     child: Child,
 }
 
@@ -45,34 +46,39 @@ impl Sink {
              DEBIAN_FRONTEND=noninteractive apt-get install -y postfix)"
         );
         let dir = tempfile::tempdir().unwrap();
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         for _ in 0..5 {
             let port = free_port();
-            let mut cmd = Command::new(SMTP_SINK);
-            cmd.arg("-d")
-                .arg(format!("{}/%Y%m%d%H%M%S.", dir.path().display()));
-            if is_root() {
-                cmd.args(["-u", "root"]);
+            if let Some(child) = spawn_sink(dir.path(), &extra, port) {
+                return Sink {
+                    port,
+                    dir,
+                    extra,
+                    child,
+                };
             }
-            cmd.args(extra).arg(format!("127.0.0.1:{port}")).arg("100");
-            let mut child = cmd
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start smtp-sink");
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Sink { port, dir, child };
-                }
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // port taken meanwhile: try another
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
         }
         panic!("smtp-sink did not start");
+    }
+
+    /// Kills this smtp-sink and starts a new one on the same port: every
+    /// connection to the old one is closed by its end.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(child) = spawn_sink(self.dir.path(), &self.extra, self.port) {
+                self.child = child;
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "smtp-sink did not restart on port {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn url(&self) -> String {
@@ -114,6 +120,35 @@ impl Sink {
             })
             .count()
     }
+}
+
+/// Starts smtp-sink on `port`; None if it did not listen (port taken).
+fn spawn_sink(dir: &Path, extra: &[String], port: u16) -> Option<Child> {
+    let mut cmd = Command::new(SMTP_SINK);
+    cmd.arg("-d")
+        .arg(format!("{}/%Y%m%d%H%M%S.", dir.display()));
+    if is_root() {
+        cmd.args(["-u", "root"]);
+    }
+    cmd.args(extra).arg(format!("127.0.0.1:{port}")).arg("100");
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start smtp-sink");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(child);
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            return None; // port taken meanwhile
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 impl Drop for Sink {
