@@ -3,8 +3,8 @@
 //! stores it), the pipeline, the relay and the quarantine.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +75,9 @@ impl From<QueueId> for String {
 /// Seconds since the Unix epoch: the unit of every time in an envelope,
 /// and the one clock the stages share.
 pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Which message a queue entry holds.

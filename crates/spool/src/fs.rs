@@ -726,7 +726,6 @@ fn reason_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
