@@ -29,12 +29,21 @@ pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
         ("Cc", &h.cc),
         ("Reply-To", &h.reply_to),
     ] {
-        if !boxes.is_empty() {
-            builder = builder.header(name, address_list(boxes));
+        if boxes.is_empty() {
+            continue;
         }
+        builder = match policy.output_charset {
+            OutputCharset::Utf8 => builder.header(name, address_list(boxes)),
+            OutputCharset::Iso2022Jp => builder.header(name, Raw::new(jis_address_list(boxes))),
+        };
     }
     if let Some(subject) = &h.subject {
-        builder = builder.header("Subject", Text::new(subject.as_str()));
+        builder = match policy.output_charset {
+            OutputCharset::Iso2022Jp if !subject.is_ascii() => {
+                builder.header("Subject", Raw::new(rfc2047_words(subject, Word::Jis)))
+            }
+            _ => builder.header("Subject", Text::new(subject.as_str())),
+        };
     }
     if let Some(date) = &h.date {
         builder = builder.header("Date", Raw::new(date.as_str()));
@@ -82,7 +91,7 @@ fn attachment_part(attachment: &TextAttachment) -> MimePart<'_> {
     let content_type = format!(
         "{}; charset=utf-8;\r\n\tname=\"{}\"",
         attachment.content_type,
-        rfc2047_words(&attachment.filename)
+        rfc2047_words(&attachment.filename, Word::Utf8)
     );
     MimePart {
         headers: vec![("Content-Type".into(), Raw::new(content_type).into())],
@@ -91,35 +100,73 @@ fn attachment_part(attachment: &TextAttachment) -> MimePart<'_> {
     .attachment(attachment.filename.as_str())
 }
 
+/// The charset of RFC 2047 words.
+#[derive(Clone, Copy)]
+enum Word {
+    Utf8,
+    /// For the old Japanese clients of the `iso-2022-jp` output charset.
+    /// Each word ends back in ASCII, as RFC 1468 requires.
+    Jis,
+}
+
 /// `text` as RFC 2047 base64 words of at most 75 characters each, folded;
-/// ASCII text as is. `text` is a cleaned filename: no quote, backslash or
-/// control character can be in it.
-fn rfc2047_words(text: &str) -> String {
+/// ASCII text as is. `text` is cleaned header text or a cleaned filename:
+/// no quote, backslash or control character can be in it.
+fn rfc2047_words(text: &str, charset: Word) -> String {
     use base64::Engine;
     if text.is_ascii() {
         return text.to_owned();
     }
+    // Bytes per word before encoding: 45 of UTF-8; 14 characters of JIS
+    // (at most 2 bytes each plus the escapes).
+    let fits = |chars: usize, bytes: usize| match charset {
+        Word::Utf8 => bytes <= 45,
+        Word::Jis => chars <= 14,
+    };
     let mut words = Vec::new();
-    let mut chunk_start = 0;
-    let mut chunk_len = 0;
+    let (mut start, mut chars, mut bytes) = (0, 0, 0);
     for (at, c) in text.char_indices() {
-        if chunk_len + c.len_utf8() > 45 {
-            words.push(&text[chunk_start..at]);
-            (chunk_start, chunk_len) = (at, 0);
+        if !fits(chars + 1, bytes + c.len_utf8()) {
+            words.push(&text[start..at]);
+            (start, chars, bytes) = (at, 0, 0);
         }
-        chunk_len += c.len_utf8();
+        chars += 1;
+        bytes += c.len_utf8();
     }
-    words.push(&text[chunk_start..]);
+    words.push(&text[start..]);
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     words
         .iter()
-        .map(|w| {
-            format!(
-                "=?UTF-8?B?{}?=",
-                base64::engine::general_purpose::STANDARD.encode(w)
-            )
+        .map(|w| match charset {
+            Word::Utf8 => format!("=?UTF-8?B?{}?=", b64(w.as_bytes())),
+            Word::Jis => format!(
+                "=?ISO-2022-JP?B?{}?=",
+                b64(&charset::encode_iso_2022_jp(w).bytes)
+            ),
         })
         .collect::<Vec<_>>()
         .join("\r\n ")
+}
+
+/// An address list with display names as ISO-2022-JP words. Addresses and
+/// names are cleaned (headers.rs): only a quote or backslash in an ASCII
+/// name needs escaping.
+fn jis_address_list(boxes: &[Mailbox]) -> String {
+    boxes
+        .iter()
+        .map(|b| match &b.name {
+            Some(name) if !name.is_ascii() => {
+                format!("{} <{}>", rfc2047_words(name, Word::Jis), b.address)
+            }
+            Some(name) => format!(
+                "\"{}\" <{}>",
+                name.replace('\\', "\\\\").replace('"', "\\\""),
+                b.address
+            ),
+            None => format!("<{}>", b.address),
+        })
+        .collect::<Vec<_>>()
+        .join(",\r\n ")
 }
 
 fn text_part(text: &str, charset: OutputCharset) -> MimePart<'static> {
@@ -177,4 +224,39 @@ fn header_token(name: &str) -> String {
     name.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{OutputCharset, Policy, sanitize};
+
+    #[test]
+    fn iso_2022_jp_output_writes_jis_words_that_read_back_exactly() {
+        let raw = "From: =?UTF-8?B?5bGx55Sw5aSq6YOO?= <yamada@example.jp>\r\n\
+To: \"Tanaka \\\"T\\\"\" <tanaka@lgwan.example.jp>\r\n\
+Subject: =?UTF-8?B?44CQ6YeN6KaB44CR5p2l6YCx44Gu5omT44Gh5ZCI44KP44Gb44Gr44Gk44GE44Gm77yI56ysMuWbnu+8iQ==?=\r\n\
+\r\nbody\r\n";
+        let policy = Policy {
+            output_charset: OutputCharset::Iso2022Jp,
+            ..Policy::default()
+        };
+        let out = sanitize(raw.as_bytes(), &policy).message;
+        let head = &out[..crate::mail::limits::header_len(&out)];
+        assert!(head.is_ascii(), "{}", String::from_utf8_lossy(head));
+        let text = String::from_utf8_lossy(head);
+        assert!(text.contains("Subject: =?ISO-2022-JP?B?"), "{text}");
+        assert!(text.lines().all(|l| l.len() <= 998));
+        let parsed = mail_parser::MessageParser::new().parse(&out).unwrap();
+        assert_eq!(
+            parsed.subject(),
+            Some("【重要】来週の打ち合わせについて（第2回）")
+        );
+        let from = parsed.from().and_then(|a| a.first()).unwrap();
+        assert_eq!(from.name.as_deref(), Some("山田太郎"));
+        let to = parsed.to().and_then(|a| a.first()).unwrap();
+        assert_eq!(
+            (to.name.as_deref(), to.address.as_deref()),
+            (Some("Tanaka \"T\""), Some("tanaka@lgwan.example.jp"))
+        );
+    }
 }
