@@ -51,7 +51,7 @@
 //!
 //! Security: this module reads hostile input. Memory is O(input), time is
 //! linear, nothing panics on any input (see the tests at the end; the
-//! benchmark is `/work/scratch-html/benches/html.rs` until the crate has one).
+//! benchmark is `benches/html.rs`, side by side with html2text).
 
 mod css;
 mod entities;
