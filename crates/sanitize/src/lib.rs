@@ -50,8 +50,8 @@ pub fn sanitize(raw: &[u8], policy: &Policy) -> Sanitized {
     if let Err(reason) = limits::check(raw, &policy.limits) {
         // Read only the bounded header section, to address the notice.
         let head = &raw[..limits::header_len(raw).min(policy.limits.max_header_bytes)];
-        let headers = MessageParser::new()
-            .parse_headers(head)
+        let headers = guarded(|| MessageParser::new().parse_headers(head))
+            .flatten()
             .map(|m| KeptHeaders::from_message(&m));
         return refused(
             headers.unwrap_or_default(),
@@ -62,7 +62,7 @@ pub fn sanitize(raw: &[u8], policy: &Policy) -> Sanitized {
             timings,
         );
     }
-    let Some(message) = MessageParser::new().parse(raw) else {
+    let Some(message) = guarded(|| MessageParser::new().parse(raw)).flatten() else {
         return refused(
             KeptHeaders::default(),
             None,
@@ -161,6 +161,14 @@ fn refused(
             timings_us: timings,
         },
     }
+}
+
+/// Runs the MIME parser, turning a panic inside it into "unparseable".
+/// mail-parser promises not to panic, but fuzzing found a `debug_assert!`
+/// it trips on malformed nesting (mail-parser 0.11.9, message.rs:485; off
+/// in release builds). A dependency bug must not take the caller down.
+fn guarded<T>(parse: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).ok()
 }
 
 fn micros(since: Instant) -> u64 {
