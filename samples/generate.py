@@ -193,6 +193,26 @@ def mz_stub():
     return bytes(data)
 
 
+def test_signature_text():
+    """Text carrying the project's own test signature (Mukaika.Test.Sig in
+    crates/scan/tests/signatures/mukaika.ndb): only our clamd flags it."""
+    marker = "MUKAIKA-TEST-" + "SIGNATURE-7f3a"
+    return ("この添付ファイルはテスト用です。\n" + marker + " in the middle of the text.\n").encode("utf-8")
+
+
+def nested_zip(depth, leaf_name, leaf_data):
+    """A zip holding a zip holding … (`depth` levels) holding one file."""
+    data, name = leaf_data, leaf_name
+    for level in range(depth, 0, -1):
+        buf = BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            info = zipfile.ZipInfo(name, date_time=(2024, 11, 14, 10, 30, 0))
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+        data, name = buf.getvalue(), "level%d.zip" % level
+    return data
+
+
 def png_1x1():
     def chunk(kind, payload):
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
@@ -688,6 +708,39 @@ def _():
                       b64_lines(csv.encode("cp932")) + "\r\n")
     lines = head(309, b_word("名簿の送付"), extra=['Content-Type: multipart/mixed; boundary="b309"'])
     return message(lines, multipart("b309", [text_part("名簿を添付します。\n"), attachment]))
+
+
+@sample("310-test-signature-nested-zip")
+def _():
+    # Three zips deep; clamd must find the project test signature at the bottom.
+    data = nested_zip(3, "report.txt", test_signature_text())
+    attachment = part(['Content-Type: application/zip; name="%s"' % b_word("見積書.zip"),
+                       "Content-Transfer-Encoding: base64",
+                       'Content-Disposition: attachment; filename="%s"' % b_word("見積書.zip")],
+                      b64_lines(data) + "\r\n")
+    lines = head(310, b_word("見積書の送付"), extra=['Content-Type: multipart/mixed; boundary="b310"'])
+    return message(lines, multipart("b310", [text_part("見積書を添付します。\n"), attachment]))
+
+
+@sample("311-test-signature-forwarded")
+def _():
+    # A forwarded mail whose attachment is base64 in 13-character lines.
+    inner = message(
+        ["From: origin@example.com", "To: yamada@example.jp", "Subject: memo",
+         "Date: Wed, 13 Nov 2024 09:00:00 +0900", "MIME-Version: 1.0",
+         'Content-Type: multipart/mixed; boundary="b311i"'],
+        multipart("b311i", [
+            text_part("INNER-BODY\n"),
+            part(['Content-Type: application/octet-stream; name="memo.bin"', "Content-Transfer-Encoding: base64",
+                  'Content-Disposition: attachment; filename="memo.bin"'],
+                 b64_lines(test_signature_text(), width=13) + "\r\n"),
+        ]))
+    outer = multipart("b311", [
+        text_part("転送します。\n"),
+        part(["Content-Type: message/rfc822"], inner),
+    ])
+    lines = head(311, "Fw: memo", extra=['Content-Type: multipart/mixed; boundary="b311"'])
+    return message(lines, outer)
 
 
 # 4xx: malformed MIME -----------------------------------------------------------------

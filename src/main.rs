@@ -4,14 +4,11 @@
 //! Exit codes: 0 done; 1 I/O or internal error; 2 usage or config error;
 //! 3 no such message (quarantine commands).
 
-mod cmd;
-mod logging;
-mod serve;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mukaika::{Failure, cmd};
 
 #[derive(Parser)]
 #[command(
@@ -42,28 +39,6 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
-}
-
-/// How a command failed, which decides the exit code.
-pub enum Failure {
-    /// Bad usage or config: exit 2.
-    Usage(String),
-    /// I/O or internal error: exit 1.
-    Runtime(anyhow::Error),
-    /// No such message: exit 3.
-    NotFound(String),
-}
-
-impl From<mukaika_config::Error> for Failure {
-    fn from(e: mukaika_config::Error) -> Self {
-        Failure::Usage(e.to_string())
-    }
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Self {
-        Failure::Runtime(e)
-    }
 }
 
 fn main() -> ExitCode {

@@ -1,7 +1,8 @@
 //! The sample corpus through the real command, and the command-line contract.
 //!
 //! Every `samples/NNN-name.eml` is run through `mukaika sanitize --out F
-//! --report F`; the output is parsed with mail-parser and must meet both
+//! --report F`, with virus scanning by a real clamd (the project's test
+//! signatures: EICAR and `Mukaika.Test.Sig`); the output is parsed with mail-parser and must meet both
 //! the facts of its `samples/NNN-name.expect.toml` (schema in
 //! `samples/README.md`) and the invariants every delivered mail shares:
 //! exit 0; a parseable message; only the kept header fields, 7-bit and
@@ -24,6 +25,9 @@ use std::sync::OnceLock;
 use mail_parser::{Addr, Message, MessageParser, MimeHeaders, PartType};
 use serde::Deserialize;
 use serde_json::Value;
+
+#[path = "../crates/scan/tests/support/mod.rs"]
+mod clamd;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_mukaika");
@@ -100,6 +104,18 @@ struct Expect {
     part: Vec<PartExpect>,
     #[serde(default)]
     attachment: Vec<AttachmentExpect>,
+    /// What clamd must find, in any order; absent means nothing.
+    #[serde(default)]
+    threat: Vec<ThreatExpect>,
+}
+
+/// One report threat: its signature name starts with `name`, and it was
+/// found in `part` (absent: in the message as a whole).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThreatExpect {
+    name: String,
+    part: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +229,11 @@ fn runs() -> &'static [Run] {
         );
         let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("samples");
         fs::create_dir_all(&work).expect("creating the scratch directory");
+        // One clamd for all samples; it lives as long as the test process.
+        let clamd = Box::leak(Box::new(clamd::Clamd::start(
+            &Path::new(ROOT).join("crates/scan/tests/signatures"),
+        )));
+        write_scanning_configs(&work, &clamd.unix());
         let threads = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .min(8);
@@ -253,10 +274,11 @@ fn run_sample(name: &str, work: &Path) -> Run {
             let _ = fs::remove_file(&out);
             let _ = fs::remove_file(&report);
             let mut command = Command::new(BIN);
-            command.current_dir(ROOT).arg("sanitize");
-            if let Some(config) = &expect.config {
-                command.arg("--config").arg(config);
-            }
+            command
+                .current_dir(ROOT)
+                .arg("sanitize")
+                .arg("--config")
+                .arg(scanning_config(work, expect.config.as_deref()));
             if let Some(profile) = &expect.profile {
                 command.arg("--profile").arg(profile);
             }
@@ -282,6 +304,35 @@ fn run_sample(name: &str, work: &Path) -> Run {
         input,
         expect,
         outcome,
+    }
+}
+
+/// The scratch copy of `config` (or of the embedded default) that scans
+/// with the test clamd.
+fn scanning_config(work: &Path, config: Option<&str>) -> PathBuf {
+    let name = config.map_or("embedded.toml".into(), |c| c.replace('/', "_"));
+    work.join(format!("scanning-{name}"))
+}
+
+/// Writes `scanning_config` for the embedded default and for each file of
+/// `config/` that uses the production clamd: the same file, with
+/// `[scanner] clamd` set to `address`.
+fn write_scanning_configs(work: &Path, address: &str) {
+    let line = format!("clamd = \"{address}\"");
+    fs::write(scanning_config(work, None), format!("[scanner]\n{line}\n"))
+        .expect("writing a config");
+    let production = "clamd = \"unix:/var/run/clamav/clamd.ctl\"";
+    for entry in fs::read_dir(Path::new(ROOT).join("config")).expect("config/") {
+        let name = entry.expect("config/").file_name();
+        let config = format!("config/{}", name.to_string_lossy());
+        let text = fs::read_to_string(Path::new(ROOT).join(&config)).expect("reading a config");
+        if text.contains(production) {
+            fs::write(
+                scanning_config(work, Some(&config)),
+                text.replace(production, &line),
+            )
+            .expect("writing a config");
+        }
     }
 }
 
@@ -415,6 +466,31 @@ fn delivered_attachments_carry_both_name_forms() {
     });
 }
 
+/// The report's threats are exactly the expected ones, each with an engine.
+fn check_threats(expect: &Expect, report: &Value, problems: &mut Vec<String>) {
+    let threats = report["threats"].as_array().cloned().unwrap_or_default();
+    let matches = |t: &Value, e: &ThreatExpect| {
+        t["name"].as_str().is_some_and(|n| n.starts_with(&e.name))
+            && t["part"] == e.part.as_deref().map_or(Value::Null, Value::from)
+    };
+    for e in &expect.threat {
+        if !threats.iter().any(|t| matches(t, e)) {
+            problems.push(format!("no threat {e:?} in {threats:?}"));
+        }
+    }
+    for t in &threats {
+        if !expect.threat.iter().any(|e| matches(t, e)) {
+            problems.push(format!("unexpected threat {t}"));
+        }
+        if !t["engine"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("ClamAV "))
+        {
+            problems.push(format!("threat without the engine version: {t}"));
+        }
+    }
+}
+
 fn check_report(input: &[u8], expect: &Expect, report: &Value, problems: &mut Vec<String>) {
     let profile = expect.profile.as_deref().unwrap_or("standard");
     if report["verdict"] != expect.verdict.as_str() {
@@ -436,6 +512,7 @@ fn check_report(input: &[u8], expect: &Expect, report: &Value, problems: &mut Ve
             "report reason {reason}, expected {expected_reason}"
         ));
     }
+    check_threats(expect, report, problems);
     let Some(parts) = report["parts"].as_array() else {
         return problems.push("the report has no parts array".into());
     };

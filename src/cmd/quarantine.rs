@@ -28,7 +28,7 @@ pub struct Args {
 enum Command {
     /// One line per record, newest first: ID, stored, verdict, status, size, sender, recipients.
     List {
-        /// Only this verdict: sanitized, held or rejected.
+        /// Only this verdict: sanitized, held, rejected or infected.
         #[arg(long)]
         verdict: Option<String>,
         /// Only records stored since T: unix seconds, YYYY-MM-DD (UTC), or an age like 24h or 7d.
@@ -46,6 +46,9 @@ enum Command {
         /// Who decides (logged); default: $SUDO_USER or $USER.
         #[arg(long)]
         by: Option<String>,
+        /// Release even an original in which a virus was found.
+        #[arg(long)]
+        force: bool,
     },
     /// Delete one record and its original.
     Delete { id: String },
@@ -104,7 +107,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Release { id, by } => release(&config, &quarantine, &parse_id(&id)?, by),
+        Command::Release { id, by, force } => {
+            release(&config, &quarantine, &parse_id(&id)?, by, force)
+        }
         Command::Delete { id } => {
             let id = parse_id(&id)?;
             if quarantine.delete(&id).context("deleting")? {
@@ -127,11 +132,17 @@ fn release(
     quarantine: &FsQuarantine,
     id: &QueueId,
     by: Option<String>,
+    force: bool,
 ) -> Result<(), Failure> {
     let record = quarantine
         .get(id)
         .context("reading")?
         .ok_or_else(|| not_found(id))?;
+    if record.verdict == "infected" && !force {
+        return Err(Failure::Usage(format!(
+            "{id}: a virus was found in this original (see `mukaika quarantine show {id}`); add --force to release it anyway"
+        )));
+    }
     let original = quarantine
         .original(id)
         .context("reading the original")?

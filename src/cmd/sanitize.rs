@@ -1,13 +1,17 @@
-//! `mukaika sanitize`: run the sanitizer core on one file, offline.
+//! `mukaika sanitize`: run the sanitizer core on one file, and the virus
+//! scan when the config names a clamd, as `serve` would.
 
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use mukaika_config::Config;
+use mukaika_scan::{OnUnavailable, Scanner};
 
 use crate::Failure;
+use crate::scan::{NoVerdict, Outcome, Sanitizer};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,8 +42,28 @@ pub fn run(args: Args) -> Result<(), Failure> {
     // One byte past the limit is enough for the core to reject the message;
     // never read an unbounded input into memory.
     let cap = policy.limits.max_message_bytes as u64 + 1;
-    let raw = read_input(&args.input, cap)?;
-    let sanitized = mukaika_sanitize::sanitize(&raw, policy);
+    let raw = Arc::new(read_input(&args.input, cap)?);
+    let scanner = Scanner::new(&config.scanner).map_err(|e| Failure::Usage(e.to_string()))?;
+    let sanitizer = Sanitizer {
+        policy: Arc::new(policy.clone()),
+        scanner,
+        slots: tokio::sync::Semaphore::new(1),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let sanitized = match runtime.block_on(sanitizer.run(raw.clone()))? {
+        Outcome::Done(sanitized) => sanitized,
+        Outcome::NoVerdict(why @ NoVerdict::Unavailable(_))
+            if config.scanner.on_unavailable == OnUnavailable::Defer =>
+        {
+            return Err(Failure::Runtime(anyhow::anyhow!(
+                "no virus scan verdict ({why}); serve would keep this mail in the spool and retry"
+            )));
+        }
+        Outcome::NoVerdict(why) => mukaika_sanitize::held(&raw, policy, why.reason()),
+    };
     write_output(&args.out, &sanitized.message)?;
     if let Some(path) = &args.report {
         let mut json =

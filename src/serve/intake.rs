@@ -30,6 +30,7 @@ impl Accept for Intake {
         let stored = tokio::task::spawn_blocking(move || spool.enqueue(&envelope, &message)).await;
         match stored {
             Ok(Ok(id)) => {
+                metrics::counter!(super::counters::RECEIVED).increment(1);
                 info!(stage = "received", queue_id = %id, from = %sender, to = ?recipients, size, "message queued");
                 // The receiver only goes away at shutdown; the message then
                 // waits in the spool for the next start.

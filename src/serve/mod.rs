@@ -12,6 +12,7 @@
 //! Data flows one way: no stage calls back into the one before it; the
 //! only loop is through the spool's `deferred` state.
 
+mod counters;
 mod intake;
 mod pipeline;
 
@@ -30,6 +31,8 @@ use mukaika_spool::unix_now;
 
 pub use pipeline::Pipeline;
 
+use crate::scan::Sanitizer;
+
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let spool: Arc<dyn Spool> =
         Arc::new(FsSpool::open(&config.spool).context("opening the spool")?);
@@ -37,6 +40,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Arc::new(FsQuarantine::open(&config.quarantine).context("opening the quarantine")?);
     let relay = Arc::new(Relay::new(&config.relay).context("setting up the relay")?);
     let policy = config.profile(None)?.clone();
+    if !config.metrics.listen.is_empty() {
+        counters::install(&config.metrics.listen)?;
+        info!(listen = %config.metrics.listen, "metrics served at /metrics");
+    }
+    let scanner = mukaika_scan::Scanner::new(&config.scanner).context("setting up the scanner")?;
+    check_scanner(scanner.as_ref()).await;
 
     let recovery = {
         let spool = spool.clone();
@@ -66,9 +75,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         spool: spool.clone(),
         quarantine: quarantine.clone(),
         relay,
-        policy,
+        sanitizer: Sanitizer {
+            policy: Arc::new(policy),
+            scanner,
+            slots: Semaphore::new(config.pipeline.workers()),
+        },
         relay_config: config.relay.clone(),
-        sanitizers: Semaphore::new(config.pipeline.workers()),
+        scanner_config: config.scanner.clone(),
     });
     let intake = Arc::new(intake::Intake::new(spool.clone(), work_tx.clone()));
 
@@ -111,6 +124,25 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "mukaika serve stopped; unfinished messages stay in the spool and resume at the next start"
     );
     Ok(())
+}
+
+/// Says loudly when mail is not scanned, and whether clamd answers now.
+/// clamd being down is not fatal: mail waits in the spool until it is back.
+async fn check_scanner(scanner: Option<&mukaika_scan::Scanner>) {
+    let Some(scanner) = scanner else {
+        warn!(
+            "VIRUS SCANNING IS OFF: mail is sanitized but not scanned. Set [scanner] clamd in the config (see config/mukaika.toml)"
+        );
+        return;
+    };
+    match scanner.version().await {
+        Ok(version) => {
+            info!(engine = %version.engine, database = version.database.as_deref().unwrap_or("-"), "clamd answers")
+        }
+        Err(e) => {
+            warn!(error = %e, "clamd does not answer yet: mail waits in the spool until it does")
+        }
+    }
 }
 
 /// Runs one pipeline task per queued message, at most `in_flight` at once.

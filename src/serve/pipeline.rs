@@ -1,25 +1,27 @@
-//! One message through the stages: sanitize the original, keep it in
-//! quarantine, deliver the result; retry, bounce or hold on failure.
+//! One message through the stages: sanitize and scan the original, keep it
+//! in quarantine, deliver the result; retry, bounce or hold on failure.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use mukaika_quarantine::{Event, EventKind, Quarantine};
 use mukaika_relay::{Outcome, Relay};
-use mukaika_sanitize::{Policy, Verdict};
+use mukaika_sanitize::{Sanitized, Verdict};
+use mukaika_scan::OnUnavailable;
 use mukaika_spool::{Entry, Envelope, QueueId, Spool, Stage};
 use tracing::{error, info, warn};
 
+use super::counters::{DELIVERIES, INFECTED, SANITIZED, SCAN_NO_VERDICT};
+use crate::scan::{self, NoVerdict, Sanitizer};
 use mukaika_spool::unix_now;
 
 pub struct Pipeline {
     pub spool: Arc<dyn Spool>,
     pub quarantine: Arc<dyn Quarantine>,
     pub relay: Arc<Relay>,
-    pub policy: Policy,
+    pub sanitizer: Sanitizer,
     pub relay_config: mukaika_relay::Config,
-    /// Sanitizations at once: CPU-bound, so one per worker (core).
-    pub sanitizers: tokio::sync::Semaphore,
+    pub scanner_config: mukaika_scan::Config,
 }
 
 impl Pipeline {
@@ -64,14 +66,21 @@ impl Pipeline {
             warn!(stage = "redelivery", queue_id = %id, status = ?record.status,
                 "processing again after a restart: a duplicate delivery is possible");
         }
-        let policy = self.policy.clone();
-        let slot = self.sanitizers.acquire().await?;
-        let (original, sanitized) = tokio::task::spawn_blocking(move || {
-            let sanitized = mukaika_sanitize::sanitize(&original, &policy);
-            (original, sanitized)
-        })
-        .await?;
-        drop(slot);
+        let original = Arc::new(original);
+        let sanitized = match self.sanitizer.run(original.clone()).await? {
+            scan::Outcome::Done(sanitized) => sanitized,
+            scan::Outcome::NoVerdict(why) => {
+                match self.without_verdict(&id, &mut envelope, &original, why) {
+                    Some(held) => held,
+                    None => {
+                        let (spool, id) = (self.spool.clone(), id.clone());
+                        return self
+                            .blocking(move || spool.defer(&id, &envelope, &original))
+                            .await;
+                    }
+                }
+            }
+        };
         // The sanitizer keeps no trace header; carry over the one ingress
         // wrote, so the next hop sees where the mail crossed (and loops
         // stay detectable).
@@ -79,6 +88,7 @@ impl Pipeline {
         delivered.extend_from_slice(&sanitized.message);
         let report = &sanitized.report;
         let report_json = serde_json::to_string(report)?;
+        let threats: Vec<&str> = report.threats.iter().map(|t| t.name.as_str()).collect();
         info!(
             stage = "sanitized",
             queue_id = %id,
@@ -88,13 +98,25 @@ impl Pipeline {
             verdict = report.verdict.as_str(),
             reason = report.reason.as_deref().unwrap_or(""),
             parts = report.parts.len(),
+            threats = ?threats,
             duration_us = started.elapsed().as_micros() as u64,
             "message sanitized"
         );
+        metrics::counter!(SANITIZED, "verdict" => report.verdict.as_str()).increment(1);
+        if !threats.is_empty() {
+            metrics::counter!(INFECTED).increment(1);
+            warn!(stage = "infected", queue_id = %id, from = %envelope.sender, threats = ?threats,
+                verdict = report.verdict.as_str(), "virus found; the original is quarantined as infected");
+        }
         self.blocking({
             let (quarantine, id, envelope) =
                 (self.quarantine.clone(), id.clone(), envelope.clone());
-            let verdict = report.verdict.as_str();
+            // The original holds a virus, whatever was delivered: say so.
+            let verdict = if threats.is_empty() {
+                report.verdict.as_str()
+            } else {
+                "infected"
+            };
             move || quarantine.store(&id, &envelope, &original, verdict, &report_json)
         })
         .await?;
@@ -103,14 +125,50 @@ impl Pipeline {
                 &id,
                 EventKind::Held,
                 format!(
-                    "verdict {}: a notice goes to the recipients",
-                    report.verdict.as_str()
+                    "verdict {} ({}): a notice goes to the recipients",
+                    report.verdict.as_str(),
+                    report.reason.as_deref().unwrap_or("-")
                 ),
             )
             .await;
         }
         envelope.stage = Stage::Sanitized;
         self.deliver(id, envelope, delivered).await
+    }
+
+    /// No scan verdict: the notice that holds the message, or `None` when
+    /// it waits in the spool (with `envelope` set for the next try) for
+    /// clamd to come back.
+    fn without_verdict(
+        &self,
+        id: &QueueId,
+        envelope: &mut Envelope,
+        original: &[u8],
+        why: NoVerdict,
+    ) -> Option<Sanitized> {
+        let now = unix_now();
+        let age = now.saturating_sub(envelope.received_at);
+        let wait = matches!(why, NoVerdict::Unavailable(_))
+            && self.scanner_config.on_unavailable == OnUnavailable::Defer
+            && age < self.relay_config.retry.max_age_secs;
+        if wait {
+            let retry = self.scanner_config.retry_secs;
+            warn!(stage = "scan-deferred", queue_id = %id, reason = %why, retry_in_s = retry,
+                "no virus scan verdict; the message waits in the spool");
+            metrics::counter!(SCAN_NO_VERDICT, "reason" => why.reason(), "then" => "deferred")
+                .increment(1);
+            envelope.next_attempt = now + retry;
+            envelope.last_error = Some(format!("virus scan: {why}"));
+            return None;
+        }
+        metrics::counter!(SCAN_NO_VERDICT, "reason" => why.reason(), "then" => "held").increment(1);
+        error!(stage = "scan-held", queue_id = %id, reason = %why, age_s = age,
+            "no virus scan verdict; the message is held and the recipients get a notice");
+        Some(mukaika_sanitize::held(
+            original,
+            &self.sanitizer.policy,
+            why.reason(),
+        ))
     }
 
     /// Delivers the sanitized message (or notice) to the next hop.
@@ -130,6 +188,7 @@ impl Pipeline {
         for (rcpt, outcome) in delivery.outcomes {
             match outcome {
                 Outcome::Delivered(reply) => {
+                    metrics::counter!(DELIVERIES, "outcome" => "delivered").increment(1);
                     info!(stage = "delivered", queue_id = %id, to = %rcpt, relay = %self.relay_config.next_hop, reply = %reply,
                         delay_s = unix_now().saturating_sub(envelope.received_at), duration_ms = started.elapsed().as_millis() as u64, "delivered");
                     self.event(&id, EventKind::Delivered, format!("{rcpt}: {reply}"))
@@ -155,6 +214,8 @@ impl Pipeline {
                         .map(|(r, why)| format!("{r}: {why}"))
                         .collect::<Vec<_>>()
                         .join("; ");
+                    metrics::counter!(DELIVERIES, "outcome" => "deferred")
+                        .increment(temporary.len() as u64);
                     warn!(stage = "deferred", queue_id = %id, to = ?temporary.iter().map(|t| &t.0).collect::<Vec<_>>(),
                         attempts = envelope.attempts, retry_in_s = at.saturating_sub(now), reason = %reason, "delivery deferred");
                     self.event(&id, EventKind::Deferred, reason.clone()).await;
@@ -213,10 +274,14 @@ impl Pipeline {
         };
         match bounced {
             Ok(()) => {
+                metrics::counter!(DELIVERIES, "outcome" => "bounced")
+                    .increment(failed.len() as u64);
                 warn!(stage = "bounced", queue_id = %id, to = %envelope.sender, failed = %detail, "delivery failed; DSN sent");
                 self.event(id, EventKind::Bounced, detail).await;
             }
             Err(why) => {
+                metrics::counter!(DELIVERIES, "outcome" => "undeliverable")
+                    .increment(failed.len() as u64);
                 error!(stage = "undeliverable", queue_id = %id, failed = %detail, dsn = %why, "delivery failed; original kept in quarantine");
                 self.event(
                     id,

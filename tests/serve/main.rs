@@ -3,7 +3,10 @@
 //! hop, the real spool and quarantine on disk. `scripts/test` installs the
 //! tools; a missing one fails the test, it never skips.
 
+#[path = "../../crates/scan/tests/support/mod.rs"]
+mod clamd;
 mod harness;
+mod scanning;
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -75,6 +78,10 @@ fn japanese_html_mail_arrives_sanitized_and_the_original_is_quarantined() {
     assert!(list.stdout.contains(&id), "{}", list.text);
     // The log has one line per stage for the message.
     let log = relay.log();
+    assert!(
+        log.contains("VIRUS SCANNING IS OFF"),
+        "the embedded default scans nothing, and says so:\n{log}"
+    );
     for stage in ["received", "sanitized", "delivered"] {
         assert!(
             log.lines().any(|l| l.contains(&id) && l.contains(stage)),

@@ -29,8 +29,10 @@ pub struct Config {
     pub relay: mukaika_relay::Config,
     pub spool: mukaika_spool::Config,
     pub quarantine: mukaika_quarantine::Config,
+    pub scanner: mukaika_scan::Config,
     pub pipeline: Pipeline,
     pub log: Log,
+    pub metrics: Metrics,
 }
 
 /// A configuration error, located as precisely as possible.
@@ -69,8 +71,10 @@ struct RawConfig {
     relay: Option<mukaika_relay::Config>,
     spool: Option<mukaika_spool::Config>,
     quarantine: Option<mukaika_quarantine::Config>,
+    scanner: Option<mukaika_scan::Config>,
     pipeline: Option<Pipeline>,
     log: Option<Log>,
+    metrics: Option<Metrics>,
 }
 
 /// How many messages are worked on at once, and how often the queue is run.
@@ -123,6 +127,14 @@ impl Default for Log {
             level: "info".into(),
         }
     }
+}
+
+/// The Prometheus endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Metrics {
+    /// `HOST:PORT` serving `/metrics`; empty (the default) serves none.
+    pub listen: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -214,8 +226,20 @@ impl Config {
         }
         // A section in the file replaces the base's; its missing keys take
         // their defaults.
-        let base = base.map(|b| (b.ingress, b.relay, b.spool, b.quarantine, b.pipeline, b.log));
-        let (ingress, relay, spool, quarantine, pipeline, log) = base.unwrap_or_default();
+        let base = base.map(|b| {
+            (
+                b.ingress,
+                b.relay,
+                b.spool,
+                b.quarantine,
+                b.scanner,
+                b.pipeline,
+                b.log,
+                b.metrics,
+            )
+        });
+        let (ingress, relay, spool, quarantine, scanner, pipeline, log, metrics) =
+            base.unwrap_or_default();
         let config = Self {
             origin: origin.into(),
             default_profile,
@@ -224,12 +248,15 @@ impl Config {
             relay: raw.relay.unwrap_or(relay),
             spool: raw.spool.unwrap_or(spool),
             quarantine: raw.quarantine.unwrap_or(quarantine),
+            scanner: raw.scanner.unwrap_or(scanner),
             pipeline: raw.pipeline.unwrap_or(pipeline),
             log: raw.log.unwrap_or(log),
+            metrics: raw.metrics.unwrap_or(metrics),
         };
         let sections = [
             ("ingress", config.ingress.validate()),
             ("relay", config.relay.validate()),
+            ("scanner", config.scanner.validate()),
         ];
         for (section, result) in sections {
             if let Err((key, message)) = result {
@@ -241,6 +268,19 @@ impl Config {
                 "quarantine.retention_days".into(),
                 "must be at least 1".into(),
             ));
+        }
+        if !config.metrics.listen.is_empty()
+            && config
+                .metrics
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .is_err()
+        {
+            let message = format!(
+                "{:?} is not an IP:PORT address (e.g. \"127.0.0.1:9325\")",
+                config.metrics.listen
+            );
+            return Err(located("metrics.listen".into(), message));
         }
         if config
             .log
@@ -394,6 +434,30 @@ mod tests {
             config.profile(Some("standard")).unwrap(),
             &Policy::default()
         );
+        assert_eq!(config.scanner.clamd, "unix:/var/run/clamav/clamd.ctl");
+        assert_eq!(Config::embedded().scanner.clamd, "off");
+    }
+
+    #[test]
+    fn scanner_errors_name_the_key() {
+        let err = Config::parse(
+            "[scanner]\nclamd = \"clamd.sock\"\n",
+            "f.toml",
+            Some(Config::embedded()),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("f.toml:2: scanner.clamd: expected \"unix:PATH\""),
+            "{err}"
+        );
+        let err = Config::parse(
+            "[profiles.x]\non_infected = \"delete\"\n",
+            "f.toml",
+            Some(Config::embedded()),
+        )
+        .unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("profiles.x.on_infected"));
     }
 
     #[test]

@@ -17,19 +17,25 @@
 //! - [`text`]: HTML to plain text, links neutralized.
 //! - [`policy`] and [`report`]: what comes in with the bytes, and what goes
 //!   out with them.
+//! - [`scanning`]: the seam for a virus scanner: decoded parts out, threats
+//!   in (see [`sanitize_with`]).
 #![forbid(unsafe_code)]
 
 pub mod mail;
 pub mod policy;
 pub mod report;
+pub mod scanning;
 pub mod text;
 
 use std::time::Instant;
 
 use mail_parser::MessageParser;
 
-pub use policy::{Limits, LinkMode, NoticeText, OutputCharset, Policy, TextAttachments};
+pub use policy::{
+    Limits, LinkMode, NoticeText, OnInfected, OutputCharset, Policy, TextAttachments,
+};
 pub use report::{Action, PartReport, Report, Threat, Timings, Verdict};
+pub use scanning::{Extracted, Scan};
 
 use mail::{build, headers::KeptHeaders, limits, mime, notice};
 
@@ -40,22 +46,30 @@ pub struct Sanitized {
     /// rejected one, the notice that replaces it.
     pub message: Vec<u8>,
     pub report: Report,
+    /// The decoded leaf parts, when [`Scan::extract`] asked for them.
+    pub extracted: Vec<Extracted>,
 }
 
 /// Sanitizes one message. Never panics on any input; every outcome,
 /// including a rejection, comes with a deliverable notice.
 pub fn sanitize(raw: &[u8], policy: &Policy) -> Sanitized {
+    sanitize_with(raw, policy, &Scan::default())
+}
+
+/// [`sanitize`] for a caller that scans for viruses. Run it once with
+/// `extract` to get the decoded parts to scan (besides the raw message);
+/// if the scanner finds anything, run it again with the `threats`: the
+/// result then removes the infected parts or holds the message, following
+/// [`Policy::on_infected`]. A threat no reported part accounts for always
+/// holds the message (fail closed).
+pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized {
     let start = Instant::now();
     let mut timings = Timings::default();
     if let Err(reason) = limits::check(raw, &policy.limits) {
-        // Read only the bounded header section, to address the notice.
-        let head = &raw[..limits::header_len(raw).min(policy.limits.max_header_bytes)];
-        let headers = guarded(|| MessageParser::new().parse_headers(head))
-            .flatten()
-            .map(|m| KeptHeaders::from_message(&m));
         return refused(
-            headers.unwrap_or_default(),
+            header_only(raw, policy),
             None,
+            Verdict::Rejected,
             reason,
             policy,
             start,
@@ -66,6 +80,7 @@ pub fn sanitize(raw: &[u8], policy: &Policy) -> Sanitized {
         return refused(
             KeptHeaders::default(),
             None,
+            Verdict::Rejected,
             "unparseable",
             policy,
             start,
@@ -80,12 +95,13 @@ pub fn sanitize(raw: &[u8], policy: &Policy) -> Sanitized {
     if headers.message_id.is_none() {
         headers.message_id = Some(format!("{}@mukaika.invalid", &mime::hex_sha256(raw)[..32]));
     }
-    let content = mime::walk(&message, policy);
+    let mut content = mime::walk(&message, policy, scan);
     timings.bodies = micros(start) - timings.parse;
     if content.too_many_parts {
         return refused(
             headers,
             message_id,
+            Verdict::Rejected,
             "too-many-parts",
             policy,
             start,
@@ -93,15 +109,23 @@ pub fn sanitize(raw: &[u8], policy: &Policy) -> Sanitized {
         );
     }
 
-    let verdict = Verdict::Sanitized;
-    let mut text = notice::render(&content.changes, &policy.notice, verdict, None);
-    text.push('\n');
-    text.push_str(&content.body);
+    let held = must_hold(scan, &content.parts, policy);
+    let (verdict, reason) = if held {
+        hold_for_virus(&mut content, &headers, scan);
+        (Verdict::Held, Some("virus-found"))
+    } else {
+        (Verdict::Sanitized, None)
+    };
+    let mut text = notice::render(&content.changes, &policy.notice, verdict, reason);
+    if !held {
+        text.push('\n');
+        text.push_str(&content.body);
+    }
     let output = build::build(
         &build::Output {
             headers: &headers,
             text: &text,
-            attachments: &content.attachments,
+            attachments: if held { &[] } else { &content.attachments },
             verdict,
         },
         policy,
@@ -114,24 +138,97 @@ pub fn sanitize(raw: &[u8], policy: &Policy) -> Sanitized {
             verdict,
             profile: policy.name.clone(),
             message_id,
-            reason: None,
+            reason: reason.map(Into::into),
             parts: content.parts,
-            threats: Vec::new(),
+            threats: scan.threats.to_vec(),
             timings_us: timings,
         },
+        extracted: content.extracted,
     }
+}
+
+/// Whether the threats hold the whole message: by policy, or because one
+/// cannot be pinned on a part that the walk reported.
+fn must_hold(scan: &Scan<'_>, parts: &[PartReport], policy: &Policy) -> bool {
+    !scan.threats.is_empty()
+        && (policy.on_infected == OnInfected::Hold
+            || scan.threats.iter().any(|t| !scan.is_pinned(t, parts)))
+}
+
+/// Turns a walked message into a held one: nothing is delivered, every
+/// part says so, and the notice names the sender, subject and threats.
+fn hold_for_virus(content: &mut mime::Content, headers: &KeptHeaders, scan: &Scan<'_>) {
+    for part in &mut content.parts {
+        part.action = Action::Held;
+        if part.reason != "virus-found" {
+            part.reason = "message-held".into();
+        }
+        part.output_sha256 = None;
+    }
+    let part_name = |path: &Option<String>| {
+        content
+            .parts
+            .iter()
+            .find(|p| Some(&p.path) == path.as_ref())
+            .and_then(|p| p.filename.clone())
+    };
+    // A match on the whole message that a part explains is said once.
+    let threats = scan
+        .threats
+        .iter()
+        .filter(|t| t.part.is_some() || !scan.is_pinned(t, &content.parts))
+        .map(|t| {
+            let name = part_name(&t.part);
+            (t.name.clone(), scanning::location(t, name.as_deref()))
+        })
+        .collect();
+    content.changes = mime::Changes {
+        held_infected: Some(mime::HeldInfected {
+            from: headers.from_text(),
+            subject: headers.subject.clone().unwrap_or_default(),
+            threats,
+        }),
+        ..mime::Changes::default()
+    };
+}
+
+/// The notice for a message held as a whole without being sanitized, for
+/// a `reason` found outside the core: `scan-unavailable` (no virus scan
+/// verdict) or `scan-too-large` (more than the scanner accepts).
+pub fn held(raw: &[u8], policy: &Policy, reason: &'static str) -> Sanitized {
+    let headers = header_only(raw, policy);
+    let message_id = headers.message_id.clone();
+    refused(
+        headers,
+        message_id,
+        Verdict::Held,
+        reason,
+        policy,
+        Instant::now(),
+        Timings::default(),
+    )
+}
+
+/// The kept fields of the bounded header section alone, to address a
+/// notice about a message whose body is not read.
+fn header_only(raw: &[u8], policy: &Policy) -> KeptHeaders {
+    let head = &raw[..limits::header_len(raw).min(policy.limits.max_header_bytes)];
+    guarded(|| MessageParser::new().parse_headers(head))
+        .flatten()
+        .map(|m| KeptHeaders::from_message(&m))
+        .unwrap_or_default()
 }
 
 /// The outcome for a message refused as a whole: a notice mail, no content.
 fn refused(
     headers: KeptHeaders,
     message_id: Option<String>,
+    verdict: Verdict,
     reason: &'static str,
     policy: &Policy,
     start: Instant,
     mut timings: Timings,
 ) -> Sanitized {
-    let verdict = Verdict::Rejected;
     let text = notice::render(
         &mime::Changes::default(),
         &policy.notice,
@@ -160,6 +257,7 @@ fn refused(
             threats: Vec::new(),
             timings_us: timings,
         },
+        extracted: Vec::new(),
     }
 }
 

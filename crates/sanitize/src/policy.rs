@@ -17,6 +17,8 @@ pub struct Policy {
     /// Text-like attachments (text/plain, text/csv…): delivered as UTF-8
     /// text, or removed.
     pub text_attachments: TextAttachments,
+    /// What a virus found by the scanner does to the message.
+    pub on_infected: OnInfected,
     pub limits: Limits,
     pub notice: NoticeText,
 }
@@ -28,6 +30,7 @@ impl Default for Policy {
             links: LinkMode::Defang,
             output_charset: OutputCharset::Utf8,
             text_attachments: TextAttachments::Convert,
+            on_infected: OnInfected::Hold,
             limits: Limits::default(),
             notice: NoticeText::default(),
         }
@@ -48,6 +51,19 @@ pub enum OutputCharset {
 pub enum TextAttachments {
     Convert,
     Remove,
+}
+
+/// What to do with a message in which the scanner found a virus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnInfected {
+    /// Deliver nothing of it: the recipients get a notice naming the
+    /// sender, the subject and the threat; the original stays in quarantine.
+    Hold,
+    /// Remove the infected parts and deliver the rest, sanitized. A threat
+    /// the scanner found only in the message as a whole (no single part to
+    /// blame) still holds the message.
+    RemovePart,
 }
 
 /// Bounds on untrusted input. Exceeding a message-level limit rejects the

@@ -75,11 +75,22 @@ pub enum Action {
     Held,
 }
 
+/// What a virus scanner found, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Threat {
-    pub engine: String,
+    /// The signature name, e.g. `Eicar-Test-Signature`.
     pub name: String,
-    pub part: String,
+    /// The leaf part it was found in (IMAP path), or none when only the
+    /// message as a whole matched.
+    pub part: Option<String>,
+    /// Inside an archive part: the entry, nested archives joined by " > ",
+    /// e.g. `inner.zip > eicar.com`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    /// The scanning engine, e.g. `ClamAV 1.4.6`.
+    pub engine: String,
+    /// The signature database version and date, when the engine says.
+    pub database: Option<String>,
 }
 
 /// Microseconds spent per stage.

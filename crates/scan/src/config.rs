@@ -21,10 +21,16 @@ pub struct Config {
     /// default) connections at a time and queues the rest, so a few less
     /// leaves room for other clients.
     pub concurrency: usize,
-    /// What the caller does with a message clamd reports infected.
-    pub on_infected: OnInfected,
+    /// The largest buffer sent to clamd: its `StreamMaxLength` (25 MB by
+    /// default). clamd answers a longer stream with an error and hangs up,
+    /// so a longer buffer gets [`Error::TooLarge`](crate::Error::TooLarge)
+    /// without being sent. Raise both together.
+    pub max_stream_bytes: u64,
     /// What the caller does while clamd cannot give a verdict.
     pub on_unavailable: OnUnavailable,
+    /// With `on_unavailable = "defer"`: seconds until a message waiting
+    /// for clamd is tried again.
+    pub retry_secs: u64,
 }
 
 impl Default for Config {
@@ -33,20 +39,11 @@ impl Default for Config {
             clamd: "off".into(),
             timeout_secs: 30,
             concurrency: 4,
-            on_infected: OnInfected::Hold,
+            max_stream_bytes: 25 * 1024 * 1024,
             on_unavailable: OnUnavailable::Defer,
+            retry_secs: 60,
         }
     }
-}
-
-/// What to do with an infected message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OnInfected {
-    /// Put the whole message on hold (quarantine); nothing is delivered.
-    Hold,
-    /// Drop the infected part and deliver the rest with a notice.
-    RemovePart,
 }
 
 /// What to do when clamd gives no verdict (down, timeout, error reply).
@@ -63,6 +60,8 @@ pub enum OnUnavailable {
 const MAX_TIMEOUT_SECS: u64 = 3600;
 /// Largest accepted `concurrency`.
 const MAX_CONCURRENCY: usize = 256;
+/// Largest accepted `max_stream_bytes`: clamd's own ceiling is 4 GB.
+const MAX_STREAM_BYTES: u64 = 4_000_000_000;
 
 impl Config {
     /// Checks what serde cannot. The error is `(key, message)`.
@@ -89,6 +88,24 @@ impl Config {
                 format!(
                     "must be between 1 and {MAX_CONCURRENCY}, not {}",
                     self.concurrency
+                ),
+            );
+        }
+        if !(1..=MAX_STREAM_BYTES).contains(&self.max_stream_bytes) {
+            return err(
+                "max_stream_bytes",
+                format!(
+                    "must be between 1 and {MAX_STREAM_BYTES} (clamd's limit is 4 GB), not {}",
+                    self.max_stream_bytes
+                ),
+            );
+        }
+        if !(1..=MAX_TIMEOUT_SECS).contains(&self.retry_secs) {
+            return err(
+                "retry_secs",
+                format!(
+                    "must be between 1 and {MAX_TIMEOUT_SECS}, not {}",
+                    self.retry_secs
                 ),
             );
         }
@@ -150,7 +167,7 @@ mod tests {
         assert_eq!(c.clamd, "off");
         assert_eq!(c.timeout_secs, 30);
         assert_eq!(c.concurrency, 4);
-        assert_eq!(c.on_infected, OnInfected::Hold);
+        assert_eq!(c.max_stream_bytes, 25 * 1024 * 1024);
         assert_eq!(c.on_unavailable, OnUnavailable::Defer);
         assert_eq!(c.validate(), Ok(()));
     }
@@ -159,14 +176,16 @@ mod tests {
     fn full_section() {
         let c: Config = toml::from_str(
             "clamd = \"tcp:127.0.0.1:3310\"\ntimeout_secs = 5\nconcurrency = 8\n\
-             on_infected = \"remove-part\"\non_unavailable = \"hold\"\n",
+             max_stream_bytes = 100000000\non_unavailable = \"hold\"\nretry_secs = 5\n",
         )
         .unwrap();
         assert_eq!(c.validate(), Ok(()));
-        assert_eq!(c.on_infected, OnInfected::RemovePart);
+        assert_eq!(c.max_stream_bytes, 100_000_000);
+        assert_eq!(c.retry_secs, 5);
         assert_eq!(c.on_unavailable, OnUnavailable::Hold);
         assert!(toml::from_str::<Config>("clamav = \"off\"").is_err());
-        assert!(toml::from_str::<Config>("on_infected = \"delete\"").is_err());
+        // on_infected is a profile setting, not the scanner's.
+        assert!(toml::from_str::<Config>("on_infected = \"hold\"").is_err());
         assert!(toml::from_str::<Config>("on_unavailable = \"accept\"").is_err());
     }
 
@@ -222,6 +241,20 @@ mod tests {
                 ..Config::default()
             }),
             "concurrency"
+        );
+        assert_eq!(
+            key(Config {
+                max_stream_bytes: 0,
+                ..Config::default()
+            }),
+            "max_stream_bytes"
+        );
+        assert_eq!(
+            key(Config {
+                retry_secs: 0,
+                ..Config::default()
+            }),
+            "retry_secs"
         );
     }
 

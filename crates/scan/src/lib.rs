@@ -9,13 +9,13 @@ reply is [`Error::Unavailable`], and any other reply is [`Error::Garbage`].
 The caller never treats an error as clean: per [`Config::on_unavailable`]
 it defers or holds the message.
 
-This crate does not decide what happens to a message (that is the worker's
-job, following [`Config::on_infected`]); it does not read mail, MIME or the
-spool, and it does not start or manage clamd.
+This crate does not decide what happens to a message (that is the
+pipeline's job, following the profile's `on_infected`); it does not read
+mail, MIME or the spool, and it does not start or manage clamd.
 
 # Layout
-- `config.rs`: the `[scanner]` section ([`Config`], [`OnInfected`],
-  [`OnUnavailable`]) and the `clamd` address.
+- `config.rs`: the `[scanner]` section ([`Config`], [`OnUnavailable`]) and
+  the `clamd` address.
 - `reply.rs`: parsing clamd's replies (fail closed).
 - `lib.rs`: [`Scanner`]: concurrency bound, timeouts, version cache.
 
@@ -48,7 +48,7 @@ use clamav_client::tokio::{Socket, Tcp};
 use tokio::sync::Semaphore;
 
 use config::Address;
-pub use config::{Config, OnInfected, OnUnavailable};
+pub use config::{Config, OnUnavailable};
 
 /// What clamd said about a buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +61,26 @@ pub enum Verdict {
     Infected(Vec<String>),
 }
 
+/// What clamd says it is (`VERSION`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// e.g. `ClamAV 1.4.6`.
+    pub engine: String,
+    /// Signature database version and date, e.g.
+    /// `27812/Tue Nov 12 08:35:26 2024`; none when clamd runs on local
+    /// signature files only.
+    pub database: Option<String>,
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.database {
+            Some(db) => write!(f, "{}/{db}", self.engine),
+            None => f.write_str(&self.engine),
+        }
+    }
+}
+
 /// Why there is no verdict. None of these means clean.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -69,6 +89,9 @@ pub enum Error {
     Unavailable(String),
     /// clamd's reply could not be parsed.
     Garbage(String),
+    /// The buffer is longer than clamd accepts (`max_stream_bytes`, or
+    /// clamd said so): retrying cannot help.
+    TooLarge(u64),
     /// The `[scanner]` section is invalid.
     Config {
         /// The offending key, e.g. `clamd`.
@@ -83,6 +106,7 @@ impl fmt::Display for Error {
         match self {
             Error::Unavailable(m) => write!(f, "clamd unavailable: {m}"),
             Error::Garbage(m) => write!(f, "clamd reply not understood: {m}"),
+            Error::TooLarge(n) => write!(f, "{n} bytes is more than clamd accepts in one stream"),
             Error::Config { key, message } => write!(f, "scanner.{key}: {message}"),
         }
     }
@@ -109,12 +133,13 @@ pub struct Scanner {
 struct Inner {
     address: Address,
     timeout: Duration,
+    max_stream_bytes: u64,
     /// Caps exchanges with clamd at `concurrency`, so that a burst of
     /// messages queues here instead of in clamd (whose queue is bounded by
     /// `MaxQueue` and whose threads by `MaxThreads`).
     permits: Semaphore,
     /// The last `VERSION` answer and when it was fetched.
-    version: Mutex<Option<(Instant, String)>>,
+    version: Mutex<Option<(Instant, Version)>>,
 }
 
 impl fmt::Debug for Scanner {
@@ -144,6 +169,7 @@ impl Scanner {
             inner: Arc::new(Inner {
                 address,
                 timeout: Duration::from_secs(config.timeout_secs),
+                max_stream_bytes: config.max_stream_bytes,
                 permits: Semaphore::new(config.concurrency),
                 version: Mutex::new(None),
             }),
@@ -151,12 +177,16 @@ impl Scanner {
     }
 
     /// Scans one buffer through INSTREAM. Clean, or Infected with the
-    /// signature names. A buffer larger than clamd's `StreamMaxLength`
-    /// (25 MB by default) gets [`Error::Unavailable`].
+    /// signature names. A buffer longer than `max_stream_bytes` gets
+    /// [`Error::TooLarge`] without being sent.
     ///
     /// Waiting for a free slot (see [`Config::concurrency`]) is not
     /// limited; the exchange with clamd is limited by `timeout_secs`.
     pub async fn scan(&self, bytes: &[u8]) -> Result<Verdict> {
+        let len = bytes.len() as u64;
+        if len > self.inner.max_stream_bytes {
+            return Err(Error::TooLarge(len));
+        }
         let started = Instant::now();
         let reply = match &self.inner.address {
             Address::Unix(path) => {
@@ -181,7 +211,10 @@ impl Scanner {
             }
             Address::Off => unreachable!("Scanner::new returns None for off"),
         };
-        let verdict = reply.and_then(|r| reply::scan(&r));
+        let verdict = reply.and_then(|r| reply::scan(&r)).map_err(|e| match e {
+            Error::Unavailable(m) if m.contains("size limit exceeded") => Error::TooLarge(len),
+            e => e,
+        });
         match &verdict {
             Ok(v) => {
                 tracing::debug!(len = bytes.len(), elapsed = ?started.elapsed(), verdict = ?v, "scanned")
@@ -193,11 +226,9 @@ impl Scanner {
         verdict
     }
 
-    /// clamd VERSION: engine version and signature database version, e.g.
-    /// `"ClamAV 1.4.6/27812/Tue Nov 12 08:35:26 2024"`; cached for a minute.
-    /// With only custom signature files (no `daily.cvd`) clamd answers just
-    /// `"ClamAV 1.4.6"`.
-    pub async fn version(&self) -> Result<String> {
+    /// clamd VERSION: engine version and signature database version;
+    /// cached for a minute.
+    pub async fn version(&self) -> Result<Version> {
         if let Some((at, v)) = &*self.lock_version()
             && at.elapsed() < VERSION_TTL
         {
@@ -280,7 +311,7 @@ impl Scanner {
         }
     }
 
-    fn lock_version(&self) -> std::sync::MutexGuard<'_, Option<(Instant, String)>> {
+    fn lock_version(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Version)>> {
         // The cache holds no invariant a panic could break.
         self.inner
             .version

@@ -1,7 +1,7 @@
 //! Parsing clamd's replies. Fail closed: anything but the exact clean
 //! reply is never [`Verdict::Clean`](crate::Verdict::Clean).
 
-use crate::{Error, Verdict};
+use crate::{Error, Verdict, Version};
 
 /// Longest signature name we pass on; longer ones are cut.
 const MAX_NAME: usize = 200;
@@ -73,11 +73,18 @@ pub(crate) fn scan(untrusted_reply: &[u8]) -> Result<Verdict, Error> {
     Ok(Verdict::Infected(names))
 }
 
-/// The reply to `zVERSION`, e.g. `ClamAV 1.4.6/27812/Tue Nov 12 08:35:26 2024`.
-pub(crate) fn version(untrusted_reply: &[u8]) -> Result<String, Error> {
+/// The reply to `zVERSION`, e.g. `ClamAV 1.4.6/27812/Tue Nov 12 08:35:26 2024`:
+/// engine, then database version and date (absent when clamd runs on
+/// local signature files only).
+pub(crate) fn version(untrusted_reply: &[u8]) -> Result<Version, Error> {
     match records(untrusted_reply)?.as_slice() {
         [v] if v.starts_with("ClamAV ") && !v.chars().any(char::is_control) => {
-            Ok(v.chars().take(MAX_QUOTE).collect())
+            let v: String = v.chars().take(MAX_QUOTE).collect();
+            let (engine, database) = match v.split_once('/') {
+                Some((engine, database)) => (engine.to_owned(), Some(database.to_owned())),
+                None => (v, None),
+            };
+            Ok(Version { engine, database })
         }
         _ => Err(Error::Garbage(format!(
             "unexpected reply to VERSION: {}",
@@ -154,7 +161,17 @@ mod tests {
     fn version_and_ping() {
         assert_eq!(
             version(b"ClamAV 1.4.6/27812/Tue Nov 12 08:35:26 2024\0").unwrap(),
-            "ClamAV 1.4.6/27812/Tue Nov 12 08:35:26 2024"
+            Version {
+                engine: "ClamAV 1.4.6".into(),
+                database: Some("27812/Tue Nov 12 08:35:26 2024".into())
+            }
+        );
+        assert_eq!(
+            version(b"ClamAV 1.4.6\0").unwrap(),
+            Version {
+                engine: "ClamAV 1.4.6".into(),
+                database: None
+            }
         );
         assert!(version(b"").is_err());
         assert!(version(b"clamd 1.0\0").is_err());

@@ -74,9 +74,33 @@ async fn odd_replies_are_never_clean() {
             .unwrap_err();
         assert!(matches!(err, Error::Garbage(_)), "{reply:?}: {err}");
     }
-    let err = scanner(server(Some(b"INSTREAM size limit exceeded. ERROR\0")).await)
+    // An error reply is no verdict…
+    let err = scanner(server(Some(b"Can't allocate memory ERROR\0")).await)
         .scan(b"data")
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Unavailable(_)), "{err}");
+    // …but a stream over clamd's limit will never get one: not worth a retry.
+    let err = scanner(server(Some(b"INSTREAM size limit exceeded. ERROR\0")).await)
+        .scan(b"data")
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::TooLarge(4));
+}
+
+#[tokio::test]
+async fn over_max_stream_bytes_is_too_large_without_asking() {
+    // Nobody listens there: asking would give Unavailable.
+    let scanner = Scanner::new(&Config {
+        clamd: "tcp:127.0.0.1:9".into(),
+        max_stream_bytes: 10,
+        ..Config::default()
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(scanner.scan(&[0; 11]).await, Err(Error::TooLarge(11)));
+    assert!(matches!(
+        scanner.scan(&[0; 10]).await,
+        Err(Error::Unavailable(_))
+    ));
 }

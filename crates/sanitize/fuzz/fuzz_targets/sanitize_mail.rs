@@ -1,14 +1,46 @@
 //! Arbitrary bytes as a mail: parse + sanitize under both built-in link
-//! modes and both output charsets. Must never panic, hang or blow up.
+//! modes and both output charsets, and the scanner seam (parts handed out,
+//! a threat on the first one held or removed). Must never panic, hang or
+//! blow up.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mukaika_sanitize::{LinkMode, OutputCharset, Policy, sanitize};
+use mukaika_sanitize::{
+    LinkMode, OnInfected, OutputCharset, Policy, Scan, Threat, Verdict, sanitize, sanitize_with,
+};
 
 fuzz_target!(|data: &[u8]| {
     let mut policy = Policy::default();
-    let first = sanitize(data, &policy);
+    let first = sanitize_with(
+        data,
+        &policy,
+        &Scan {
+            extract: true,
+            threats: &[],
+        },
+    );
     assert!(!first.message.is_empty());
+    if let Some(part) = first.extracted.first() {
+        let threats = [Threat {
+            name: "Fuzz.Test".into(),
+            part: Some(part.part.clone()),
+            entry: None,
+            engine: "fuzz".into(),
+            database: None,
+        }];
+        let scan = Scan {
+            extract: false,
+            threats: &threats,
+        };
+        let held = sanitize_with(data, &policy, &scan);
+        assert_eq!(held.report.verdict, Verdict::Held);
+        policy.on_infected = OnInfected::RemovePart;
+        let removed = sanitize_with(data, &policy, &scan);
+        // The infected part is never delivered.
+        assert!(removed.report.parts.iter().all(|p| p.path != part.part
+            || p.reason == "virus-found"
+            || removed.report.verdict != Verdict::Sanitized));
+    }
     policy.links = LinkMode::Remove;
     policy.output_charset = OutputCharset::Iso2022Jp;
     let _ = sanitize(data, &policy);

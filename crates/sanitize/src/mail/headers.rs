@@ -50,6 +50,18 @@ impl KeptHeaders {
         }
     }
 
+    /// The From mailboxes as one line, `名前 <a@example.jp>, …`.
+    pub fn from_text(&self) -> String {
+        self.from
+            .iter()
+            .map(|m| match &m.name {
+                Some(name) => format!("{name} <{}>", m.address),
+                None => m.address.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn from_decoded(message: &Message<'_>) -> Self {
         Self {
             from: mailboxes(message.from()),

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{charset, filename, headers::clean_text};
 use crate::policy::{Policy, TextAttachments};
 use crate::report::{Action, PartReport};
+use crate::scanning::{Extracted, Scan};
 use crate::text::{html, links};
 
 /// What the walk produced, for the notice and the builder.
@@ -23,6 +24,8 @@ pub struct Content {
     pub changes: Changes,
     /// Set when the message has more leaf parts than the policy allows.
     pub too_many_parts: bool,
+    /// The decoded leaf parts, when the caller asked for them to scan.
+    pub extracted: Vec<Extracted>,
 }
 
 /// A text-like attachment re-encoded as UTF-8.
@@ -45,11 +48,27 @@ pub struct Changes {
     pub converted_attachments: Vec<String>,
     /// (name shown to the user, reason code)
     pub removed_parts: Vec<(String, &'static str)>,
+    /// Parts removed because the scanner found a virus: (name shown to
+    /// the user, signature names).
+    pub infected_parts: Vec<(String, String)>,
+    /// For a message held because of a virus: the original's sender,
+    /// subject, and each threat with where it was found.
+    pub held_infected: Option<HeldInfected>,
 }
 
-pub fn walk(message: &Message<'_>, policy: &Policy) -> Content {
+/// What the notice of a message held for a virus tells the recipients.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HeldInfected {
+    pub from: String,
+    pub subject: String,
+    /// (signature name, where it was found)
+    pub threats: Vec<(String, String)>,
+}
+
+pub fn walk(message: &Message<'_>, policy: &Policy, scan: &Scan<'_>) -> Content {
     let mut walker = Walker {
         policy,
+        scan,
         content: Content::default(),
         leaves: 0,
     };
@@ -59,6 +78,7 @@ pub fn walk(message: &Message<'_>, policy: &Policy) -> Content {
 
 struct Walker<'p> {
     policy: &'p Policy,
+    scan: &'p Scan<'p>,
     content: Content,
     leaves: usize,
 }
@@ -177,7 +197,18 @@ impl Walker<'_> {
                 .unwrap_or_else(|| format!("{declared_type} ({path})"))
         };
 
-        if let Some(reason) = skip {
+        let threats: Vec<&str> = self
+            .scan
+            .threats_in(path)
+            .map(|t| t.name.as_str())
+            .collect();
+        if !threats.is_empty() {
+            entry.reason = "virus-found".into();
+            self.content
+                .changes
+                .infected_parts
+                .push((shown_name(), threats.join(", ")));
+        } else if let Some(reason) = skip {
             entry.reason = reason.into();
             if reason != "alternative-not-delivered" {
                 self.content
@@ -202,6 +233,13 @@ impl Walker<'_> {
             }
         }
         self.content.parts.push(entry);
+        if self.scan.extract {
+            self.content.extracted.push(Extracted {
+                part: path.to_owned(),
+                entry: None,
+                bytes: bytes.into_owned(),
+            });
+        }
     }
 
     fn body_text(

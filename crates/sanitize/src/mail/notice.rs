@@ -24,6 +24,21 @@ pub fn render(
         ja.push(format!("このメールは安全に処理できないため{jv}しました（理由: {j}）。本文と添付ファイルは届けていません。"));
         en.push(format!("This message was {ev} because it could not be processed safely ({e}). Its body and attachments were not delivered."));
     }
+    if let Some(held) = &changes.held_infected {
+        ja.push(format!("差出人: {}", held.from));
+        en.push(format!("From: {}", held.from));
+        ja.push(format!("件名: {}", held.subject));
+        en.push(format!("Subject: {}", held.subject));
+        for (name, place) in &held.threats {
+            let ja_place = if place == "message" {
+                "メール全体"
+            } else {
+                place
+            };
+            ja.push(format!("検出したウイルス: {name}（{ja_place}）"));
+            en.push(format!("Virus found: {name} ({place})"));
+        }
+    }
     if changes.html_converted > 0 {
         ja.push("HTML形式の本文をテキスト形式に変換しました。".into());
         en.push("The HTML body was converted to plain text.".into());
@@ -86,6 +101,14 @@ pub fn render(
         ja.push(format!("添付ファイル「{name}」を削除しました（{j}）。"));
         en.push(format!("Attachment \"{name}\" was removed ({e})."));
     }
+    for (name, threats) in &changes.infected_parts {
+        ja.push(format!(
+            "「{name}」からウイルス（{threats}）を検出したため削除しました。"
+        ));
+        en.push(format!(
+            "\"{name}\" was removed: a virus was found in it ({threats})."
+        ));
+    }
     if changes.replaced_chars > 0 {
         ja.push(format!(
             "判読できない文字 {} 件を「\u{FFFD}」に置き換えました。",
@@ -135,6 +158,15 @@ fn message_reason(code: &str) -> (&'static str, &'static str) {
         "too-many-header-fields" => ("ヘッダーの数が上限を超えています", "too many header fields"),
         "too-many-parts" => ("MIMEパートの数が上限を超えています", "too many MIME parts"),
         "unparseable" => ("メールとして解析できません", "not a parseable mail message"),
+        "virus-found" => ("ウイルスを検出しました", "a virus was found"),
+        "scan-unavailable" => (
+            "ウイルス検査を実施できませんでした",
+            "the virus scan could not be done",
+        ),
+        "scan-too-large" => (
+            "ウイルス検査できるサイズを超えています",
+            "too large for the virus scanner",
+        ),
         _ => ("安全に処理できない内容です", "unsafe content"),
     }
 }

@@ -1,0 +1,64 @@
+//! The seam between the core and a virus scanner. The core stays pure: it
+//! hands out the decoded pieces worth scanning, and takes back what the
+//! scanner found in them, in a second run.
+
+use crate::report::{PartReport, Threat};
+
+/// A decoded piece of the original for the scanner: a leaf part after
+/// transfer decoding (so an odd base64 layout hides nothing), or later an
+/// archive entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    /// The leaf part's IMAP path.
+    pub part: String,
+    /// The entry inside an archive part, nested archives joined by " > ".
+    pub entry: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// What a caller that scans adds to one run of the core.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scan<'a> {
+    /// Return every decoded leaf part in
+    /// [`Sanitized::extracted`](crate::Sanitized::extracted).
+    pub extract: bool,
+    /// What the scanner found, applied per
+    /// [`Policy::on_infected`](crate::Policy::on_infected).
+    pub threats: &'a [Threat],
+}
+
+impl Scan<'_> {
+    /// The threats found in the leaf part at `path`.
+    pub(crate) fn threats_in(&self, path: &str) -> impl Iterator<Item = &Threat> {
+        self.threats
+            .iter()
+            .filter(move |t| t.part.as_deref() == Some(path))
+    }
+
+    /// Whether `threat` is pinned on a reported part: found in it, or found
+    /// in the whole message under a name also found in a part (clamd
+    /// unpacks the raw message itself, so it finds what the parts hold).
+    pub(crate) fn is_pinned(&self, threat: &Threat, parts: &[PartReport]) -> bool {
+        match &threat.part {
+            Some(path) => parts.iter().any(|p| &p.path == path),
+            None => self.threats.iter().any(|other| {
+                other.name == threat.name && other.part.is_some() && self.is_pinned(other, parts)
+            }),
+        }
+    }
+}
+
+/// Where a threat was found, for the notice: `"見積.zip" > eicar.com`,
+/// `part 2`, or the message as a whole.
+pub(crate) fn location(threat: &Threat, part_name: Option<&str>) -> String {
+    let mut out = match (&threat.part, part_name) {
+        (None, _) => return "message".into(),
+        (Some(_), Some(name)) => format!("\"{name}\""),
+        (Some(path), None) => format!("part {path}"),
+    };
+    if let Some(entry) = &threat.entry {
+        out.push_str(" > ");
+        out.push_str(entry);
+    }
+    out
+}

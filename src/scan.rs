@@ -1,0 +1,154 @@
+//! The sanitizer core with the virus scan around it, as `serve` and
+//! `sanitize` both run it. The core stays pure: it sanitizes once and hands
+//! out the decoded parts; clamd scans the raw message and every part at
+//! once; only when it finds something does the core run again with the
+//! threats (hold, or remove the part, per the profile's `on_infected`).
+
+use std::sync::Arc;
+
+use futures_util::future::join_all;
+use mukaika_sanitize::{Policy, Sanitized, Scan, Threat};
+use mukaika_scan::{Error as ScanError, Scanner, Verdict};
+use tokio::sync::Semaphore;
+
+/// Sanitizes messages, scanning them when a scanner is configured.
+pub struct Sanitizer {
+    pub policy: Arc<Policy>,
+    pub scanner: Option<Scanner>,
+    /// Sanitizations at once: CPU-bound, so one per worker (core).
+    pub slots: Semaphore,
+}
+
+/// Why there is no scan verdict. Never read as clean.
+#[derive(Debug)]
+pub enum NoVerdict {
+    /// clamd is down, timed out or answered garbage: retrying may help.
+    Unavailable(String),
+    /// Something is larger than clamd accepts: retrying cannot help.
+    TooLarge(String),
+}
+
+impl NoVerdict {
+    /// The core's reason code for a message held for this.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            NoVerdict::Unavailable(_) => "scan-unavailable",
+            NoVerdict::TooLarge(_) => "scan-too-large",
+        }
+    }
+}
+
+impl std::fmt::Display for NoVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoVerdict::Unavailable(m) | NoVerdict::TooLarge(m) => f.write_str(m),
+        }
+    }
+}
+
+/// What became of one message.
+pub enum Outcome {
+    /// Sanitized, and scanned when a scanner is configured: deliver it.
+    Done(Sanitized),
+    /// clamd gave no verdict; nothing may be delivered yet.
+    NoVerdict(NoVerdict),
+}
+
+impl Sanitizer {
+    /// The message to deliver and its report; with a scanner, only once
+    /// clamd has given a verdict on the raw message and every part. An
+    /// error means the core panicked (a bug): the caller keeps the mail.
+    pub async fn run(&self, raw: Arc<Vec<u8>>) -> anyhow::Result<Outcome> {
+        let Some(scanner) = &self.scanner else {
+            return Ok(Outcome::Done(self.core(raw, Vec::new()).await?));
+        };
+        // The raw message is scanned while the core works on it.
+        let (whole, first) = tokio::join!(
+            scan_one(scanner, &raw, None),
+            self.core(raw.clone(), Vec::new())
+        );
+        let mut sanitized = first?;
+        let extracted = std::mem::take(&mut sanitized.extracted);
+        let parts = join_all(extracted.iter().map(|p| {
+            let place = (p.part.as_str(), p.entry.as_deref());
+            scan_one(scanner, &p.bytes, Some(place))
+        }))
+        .await;
+        drop(extracted);
+        let mut found = Vec::new();
+        let mut failure = None;
+        for result in std::iter::once(whole).chain(parts) {
+            match result {
+                Ok(threats) => found.extend(threats),
+                // Too large is final: it wins over a passing outage.
+                Err(e @ NoVerdict::TooLarge(_)) => failure = Some(e),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(failure) = failure {
+            return Ok(Outcome::NoVerdict(failure));
+        }
+        if found.is_empty() {
+            return Ok(Outcome::Done(sanitized));
+        }
+        if let Ok(version) = scanner.version().await {
+            for threat in &mut found {
+                threat.engine.clone_from(&version.engine);
+                threat.database.clone_from(&version.database);
+            }
+        }
+        Ok(Outcome::Done(self.core(raw, found).await?))
+    }
+
+    /// One run of the core on a blocking thread, under a slot: the first
+    /// (no threats yet) hands out the decoded parts when there is a
+    /// scanner to give them to.
+    async fn core(&self, raw: Arc<Vec<u8>>, threats: Vec<Threat>) -> anyhow::Result<Sanitized> {
+        let _slot = self.slots.acquire().await?;
+        let policy = self.policy.clone();
+        let extract = threats.is_empty() && self.scanner.is_some();
+        let run = tokio::task::spawn_blocking(move || {
+            let scan = Scan {
+                extract,
+                threats: &threats,
+            };
+            mukaika_sanitize::sanitize_with(&raw, &policy, &scan)
+        });
+        Ok(run.await?)
+    }
+}
+
+/// Scans one buffer; the threats carry `place` (part, entry), or none for
+/// the raw message. The caller fills in engine and database.
+async fn scan_one(
+    scanner: &Scanner,
+    bytes: &[u8],
+    place: Option<(&str, Option<&str>)>,
+) -> Result<Vec<Threat>, NoVerdict> {
+    match scanner.scan(bytes).await {
+        Ok(Verdict::Clean) => Ok(Vec::new()),
+        Ok(Verdict::Infected(names)) => Ok(names
+            .into_iter()
+            .map(|name| Threat {
+                name,
+                part: place.map(|(part, _)| part.to_owned()),
+                entry: place.and_then(|(_, entry)| entry.map(str::to_owned)),
+                engine: "clamd".into(),
+                database: None,
+            })
+            .collect()),
+        Err(e) => {
+            let what = match place {
+                None => "the message".to_owned(),
+                Some((part, None)) => format!("part {part}"),
+                Some((part, Some(entry))) => format!("part {part} > {entry}"),
+            };
+            Err(match e {
+                ScanError::TooLarge(_) => NoVerdict::TooLarge(format!("{what}: {e}")),
+                _ => NoVerdict::Unavailable(format!("{what}: {e}")),
+            })
+        }
+    }
+}
