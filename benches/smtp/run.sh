@@ -21,7 +21,9 @@
 # default: WORKERS ([pipeline] workers, default one per core),
 # RELAY_MAX_CONNECTIONS ([relay] max_connections, 20),
 # MAX_CONNECTIONS_PER_IP ([ingress] max_connections_per_ip, 50),
-# SPOOL_FSYNC ([spool] fsync, true);
+# SPOOL_FSYNC ([spool] fsync, true); SCAN=1 (mukaika scans every mail with
+# a private clamd started here on the project's test signatures, with
+# SCAN_CONCURRENCY ([scanner] concurrency, 4) scans at once);
 # PROFILE=1 (one extra mukaika run per load under perf record, not in the
 # table), OUT (result directory; default /tmp/mukaika-smtp-bench.XXXX),
 # NO_BUILD=1 (use target/release/mukaika as it is), KEEP=1 (keep each run's
@@ -151,10 +153,32 @@ start_sink() { # DIR -> sets sink_port, sink_pid
     wait_port "$sink_port" "$sink_pid" smtp-sink
 }
 
+# A private clamd for SCAN=1: the project's signatures, on a unix socket.
+start_clamd() {
+    local dir="$OUT/clamd" i
+    mkdir -p "$dir/db"
+    cp "$repo"/crates/scan/tests/signatures/* "$dir/db/"
+    printf 'Foreground yes\nDatabaseDirectory %s/db\nLocalSocket %s/clamd.sock\nPidFile %s/clamd.pid\nLogFile %s/clamd.log\nTemporaryDirectory %s\n' \
+        "$dir" "$dir" "$dir" "$dir" "$dir" >"$dir/clamd.conf"
+    /usr/sbin/clamd --config-file="$dir/clamd.conf" >/dev/null 2>&1 &
+    clamd_pid=$!
+    pids+=("$clamd_pid")
+    for i in $(seq 300); do
+        [ -S "$dir/clamd.sock" ] && return
+        sleep 0.1
+    done
+    die "clamd did not start (see $dir/clamd.log)"
+}
+
 start_mukaika() { # DIR -> sets port, sut_pids
     local dir=$1
     port=$(py free-port)
     {
+        if [ "${SCAN:-}" = 1 ]; then
+            echo "[scanner]"
+            echo "clamd = \"unix:$OUT/clamd/clamd.sock\""
+            [ -z "${SCAN_CONCURRENCY:-}" ] || echo "concurrency = $SCAN_CONCURRENCY"
+        fi
         echo "[ingress]"
         echo "listen = \"127.0.0.1:$port\""
         echo "accept_domains = [\"lgwan.example.jp\"]"
@@ -175,8 +199,9 @@ start_mukaika() { # DIR -> sets port, sut_pids
     } >"$dir/mukaika.toml"
     "$OUT/bin/mukaika" check-config --config "$dir/mukaika.toml" >&2
     "$OUT/bin/mukaika" serve --config "$dir/mukaika.toml" >"$dir/serve.log" 2>&1 &
-    sut_pids=($!)
     pids+=("$!")
+    # With SCAN=1, clamd's CPU and memory are part of what mukaika costs.
+    sut_pids=("$!" ${clamd_pid:+"$clamd_pid"})
     wait_port "$port" "$!" "mukaika serve"
 }
 
@@ -337,6 +362,11 @@ run_one() { # SYSTEM LOAD REP [profile]
 }
 
 log "results in $OUT; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+clamd_pid=""
+if [ "${SCAN:-}" = 1 ]; then
+    start_clamd
+    log "mukaika scans with clamd (pid $clamd_pid)"
+fi
 for rep in $(seq 1 "$REPEAT"); do
     for load in $LOADS; do
         for system in $SYSTEMS; do
