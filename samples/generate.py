@@ -213,6 +213,52 @@ def nested_zip(depth, leaf_name, leaf_data):
     return data
 
 
+# A 16x12 baseline JPEG, written once by the image crate 0.25 (JpegEncoder,
+# quality 75): the standard library cannot encode JPEG.
+TINY_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAgAAAQABAAD/wAARCAAMABADAREAAhEBAxEB/9sAQwAIBgYHBgUIBwcHCQkI"
+    "CgwUDQwLCwwZEhMPFB0aHx4dGhwcICQuJyAiLCMcHCg3KSwwMTQ0NB8nOT04MjwuMzQy/9sAQwEJ"
+    "CQkMCwwYDQ0YMiEcITIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIy"
+    "MjIyMjIy/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQA"
+    "AAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3"
+    "ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWm"
+    "p6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEA"
+    "AwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSEx"
+    "BhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElK"
+    "U1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3"
+    "uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDh7Dw3"
+    "0+T9K9irjfM5cvzHbU6aw8N9Pk/SvMq43zPucvzHbU6mwsYOPkry6tWR+KZfXnpqdNYWMHHyV5dW"
+    "rI+5y+vPTU//2Q==")
+
+
+def jpeg_with_exif_and_payload():
+    """TINY_JPEG with an EXIF APP1 segment carrying GPS text right after SOI,
+    and a zip-looking payload after EOI: what a phone photo may hide."""
+    exif = b"Exif\0\0MM\0*GPSLatitude 35.6812N GPSLongitude 139.7671E Model=SecretCam"
+    app1 = b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif
+    return TINY_JPEG[:2] + app1 + TINY_JPEG[2:] + b"PK\x03\x04 hidden after the image"
+
+
+def png_with_text_and_payload(width=4, height=3):
+    """An RGB PNG with a tEXt chunk and bytes after IEND."""
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    raw = b"".join(b"\x00" + b"".join(bytes([x * 60 % 256, y * 80 % 256, 128]) for x in range(width)) for y in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"tEXt", b"Comment\0<script>alert(1)</script>")
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"") + b"TRAILING-PAYLOAD")
+
+
+def bmp(width=3, height=2):
+    """A 24-bit BMP, bottom-up rows padded to 4 bytes."""
+    row = b"".join(bytes([200, 100, x * 50]) for x in range(width))
+    row += b"\0" * ((4 - len(row) % 4) % 4)
+    pixels = row * height
+    header = struct.pack("<2sIHHI", b"BM", 54 + len(pixels), 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
+    return header + info + pixels
+
+
 def png_1x1():
     def chunk(kind, payload):
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
@@ -741,6 +787,21 @@ def _():
     ])
     lines = head(311, "Fw: memo", extra=['Content-Type: multipart/mixed; boundary="b311"'])
     return message(lines, outer)
+
+
+@sample("312-image-attachments")
+def _():
+    def attach(ctype, name, data):
+        return part(['Content-Type: %s; name="%s"' % (ctype, b_word(name) if not name.isascii() else name),
+                     "Content-Transfer-Encoding: base64",
+                     'Content-Disposition: attachment; filename="%s"' % (b_word(name) if not name.isascii() else name)],
+                    b64_lines(data) + "\r\n")
+    parts = [text_part("写真と図を送ります。\n"),
+             attach("image/jpeg", "photo.jpeg", jpeg_with_exif_and_payload()),
+             attach("image/png", "screenshot.png", png_with_text_and_payload()),
+             attach("application/octet-stream", "図.bmp", bmp())]
+    lines = head(312, b_word("写真の送付"), extra=['Content-Type: multipart/mixed; boundary="b312"'])
+    return message(lines, multipart("b312", parts))
 
 
 # 4xx: malformed MIME -----------------------------------------------------------------

@@ -58,7 +58,7 @@ const ALLOWED_PART_HEADERS: &[&str] = &[
 
 /// What a delivered leaf may be today. Widen this when the core starts
 /// delivering converted attachments (images, image-only PDF).
-const ALLOWED_OUTPUT_TYPES: &[&str] = &["text/plain", "text/csv"];
+const ALLOWED_OUTPUT_TYPES: &[&str] = &["text/plain", "text/csv", "image/png", "image/jpeg"];
 
 const ACTIONS: &[&str] = &[
     "kept",
@@ -698,6 +698,44 @@ fn section(prefix: &str, n: usize) -> String {
     }
 }
 
+/// A delivered image is bare pixels: a PNG of only the critical chunks, a
+/// JPEG with no application segment but JFIF's APP0, and nothing after
+/// the end marker. Read chunk by chunk here, not with the code under test.
+fn check_image(id: usize, content_type: &str, bytes: &[u8], problems: &mut Vec<String>) {
+    let mut complain = |what: String| problems.push(format!("output part {id}: {what}"));
+    if content_type == "image/png" {
+        let Some(mut rest) = bytes.strip_prefix(b"\x89PNG\r\n\x1a\n") else {
+            return complain("not a PNG".into());
+        };
+        while rest.len() >= 12 {
+            let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+            let kind = String::from_utf8_lossy(&rest[4..8]).into_owned();
+            if !["IHDR", "PLTE", "IDAT", "IEND", "tRNS"].contains(&kind.as_str()) {
+                complain(format!("PNG chunk {kind} delivered"));
+            }
+            rest = rest.get(12 + len..).unwrap_or_default();
+            if kind == "IEND" {
+                break;
+            }
+        }
+        if !rest.is_empty() {
+            complain(format!("{} bytes after the PNG's IEND", rest.len()));
+        }
+    } else {
+        if !bytes.starts_with(&[0xFF, 0xD8]) || !bytes.ends_with(&[0xFF, 0xD9]) {
+            return complain("not a JPEG ending at EOI".into());
+        }
+        let mut at = 2;
+        while at + 4 <= bytes.len() && bytes[at] == 0xFF && bytes[at + 1] != 0xDA {
+            let marker = bytes[at + 1];
+            if (0xE1..=0xEF).contains(&marker) || marker == 0xFE {
+                complain(format!("JPEG segment FF{marker:02X} (metadata) delivered"));
+            }
+            at += 2 + u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]) as usize;
+        }
+    }
+}
+
 /// The header section as bytes on the wire: every field allowed, none
 /// created by a raw CR, LF or NUL, 7-bit, CRLF, lines within 998 octets.
 fn check_raw_header_section(
@@ -842,6 +880,9 @@ fn check_message(
             problems.push(format!("output part {id} is {content_type}"));
         }
         let text = part.text_contents().map(|t| t.replace("\r\n", "\n"));
+        if content_type.starts_with("image/") {
+            check_image(id, &content_type, part.contents(), problems);
+        }
         if is_attachment(part) {
             attachments.push((
                 part.attachment_name().unwrap_or_default().to_owned(),
@@ -1002,6 +1043,20 @@ fn is_attachment(part: &mail_parser::MessagePart<'_>) -> bool {
 }
 
 /// The checks above find what they are meant to find.
+#[test]
+fn the_image_checks_catch_metadata_and_trailers() {
+    let mut problems = Vec::new();
+    let jpeg_with_exif = [0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x04, 0x45, 0x78, 0xFF, 0xD9];
+    check_image(1, "image/jpeg", &jpeg_with_exif, &mut problems);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(b"\0\0\0\x01tEXtX\0\0\0\0\0\0\0\0IEND\0\0\0\0trailer");
+    check_image(2, "image/png", &png, &mut problems);
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(problems[0].contains("FFE1"), "{problems:?}");
+    assert!(problems[1].contains("tEXt"), "{problems:?}");
+    assert!(problems[2].contains("7 bytes after"), "{problems:?}");
+}
+
 #[test]
 fn the_invariant_checks_catch_bad_outputs() {
     let expect: Expect =

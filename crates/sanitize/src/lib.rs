@@ -21,6 +21,8 @@
 //!   in (see [`sanitize_with`]).
 #![forbid(unsafe_code)]
 
+pub mod attachment;
+pub mod image;
 pub mod mail;
 pub mod policy;
 pub mod report;

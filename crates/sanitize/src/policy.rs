@@ -19,6 +19,10 @@ pub struct Policy {
     pub text_attachments: TextAttachments,
     /// What a virus found by the scanner does to the message.
     pub on_infected: OnInfected,
+    /// What each class of attachment becomes.
+    pub attachments: crate::attachment::Rules,
+    /// How images are re-encoded.
+    pub image: crate::image::ImageOptions,
     pub limits: Limits,
     pub notice: NoticeText,
 }
@@ -31,6 +35,8 @@ impl Default for Policy {
             output_charset: OutputCharset::Utf8,
             text_attachments: TextAttachments::Convert,
             on_infected: OnInfected::Hold,
+            attachments: crate::attachment::Rules::default(),
+            image: crate::image::ImageOptions::default(),
             limits: Limits::default(),
             notice: NoticeText::default(),
         }

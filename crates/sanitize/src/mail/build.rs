@@ -9,14 +9,14 @@ use mail_builder::{
 
 use super::charset;
 use super::headers::{KeptHeaders, Mailbox};
-use super::mime::TextAttachment;
+use super::mime::{Attachment, Body};
 use crate::policy::{OutputCharset, Policy};
 use crate::report::Verdict;
 
 pub struct Output<'a> {
     pub headers: &'a KeptHeaders,
     pub text: &'a str,
-    pub attachments: &'a [TextAttachment],
+    pub attachments: &'a [Attachment],
     pub verdict: Verdict,
 }
 
@@ -84,18 +84,27 @@ pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
     builder.body(body).write_to_vec().unwrap_or_default()
 }
 
-/// A delivered text attachment. The name goes out twice, as old Japanese
+/// A delivered attachment. The name goes out twice, as old Japanese
 /// clients need: RFC 2231 `filename*=` (mail-builder) on the disposition,
 /// and the Outlook form, an RFC 2047 word in a quoted `name=`, on the type.
-fn attachment_part(attachment: &TextAttachment) -> MimePart<'_> {
-    let content_type = format!(
-        "{}; charset=utf-8;\r\n\tname=\"{}\"",
-        attachment.content_type,
-        rfc2047_words(&attachment.filename, Word::Utf8)
-    );
+fn attachment_part(attachment: &Attachment) -> MimePart<'_> {
+    let name = rfc2047_words(&attachment.filename, Word::Utf8);
+    let (content_type, contents) = match &attachment.body {
+        Body::Text(text) => (
+            format!(
+                "{}; charset=utf-8;\r\n\tname=\"{name}\"",
+                attachment.content_type
+            ),
+            BodyPart::Text(text.as_str().into()),
+        ),
+        Body::Binary(bytes) => (
+            format!("{};\r\n\tname=\"{name}\"", attachment.content_type),
+            BodyPart::Binary(bytes.as_slice().into()),
+        ),
+    };
     MimePart {
         headers: vec![("Content-Type".into(), Raw::new(content_type).into())],
-        contents: BodyPart::Text(attachment.text.as_str().into()),
+        contents,
     }
     .attachment(attachment.filename.as_str())
 }

@@ -123,6 +123,18 @@ pub fn with_extension(name: &str, ext: &str) -> String {
     }
 }
 
+/// `name` with its extension replaced by `ext` when it is one of `same_kind`
+/// (`photo.jpeg` → `photo.jpg`), else with `ext` added (`photo.exe.png`).
+pub fn converted_extension(name: &str, ext: &str, same_kind: &[&str]) -> String {
+    match extension(name) {
+        Some(current) if same_kind.contains(&current.as_str()) => {
+            let stem = &name[..name.len() - current.len() - 1];
+            format!("{stem}.{ext}")
+        }
+        _ => with_extension(name, ext),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +169,10 @@ mod tests {
             with_extension("invoice.pdf.exe", "txt"),
             "invoice.pdf.exe.txt"
         );
+        let images = ["png", "jpg", "jpeg", "bmp"];
+        assert_eq!(converted_extension("写真.JPEG", "jpg", &images), "写真.jpg");
+        assert_eq!(converted_extension("図.bmp", "png", &images), "図.png");
+        assert_eq!(converted_extension("x.exe", "png", &images), "x.exe.png");
+        assert_eq!(converted_extension("noext", "png", &images), "noext.png");
     }
 }

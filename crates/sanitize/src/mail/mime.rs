@@ -9,6 +9,7 @@ use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType, parsers
 use sha2::{Digest, Sha256};
 
 use super::{charset, filename, headers::clean_text};
+use crate::attachment::{self, Class, Detected};
 use crate::policy::{Policy, TextAttachments};
 use crate::report::{Action, PartReport};
 use crate::scanning::{Extracted, Scan};
@@ -19,7 +20,7 @@ use crate::text::{html, links};
 pub struct Content {
     /// The sanitized body text, parts joined in order.
     pub body: String,
-    pub attachments: Vec<TextAttachment>,
+    pub attachments: Vec<Attachment>,
     pub parts: Vec<PartReport>,
     pub changes: Changes,
     /// Set when the message has more leaf parts than the policy allows.
@@ -28,12 +29,19 @@ pub struct Content {
     pub extracted: Vec<Extracted>,
 }
 
-/// A text-like attachment re-encoded as UTF-8.
+/// A delivered attachment: text re-encoded as UTF-8, or bytes a format
+/// module rebuilt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextAttachment {
+pub struct Attachment {
     pub filename: String,
     pub content_type: &'static str,
-    pub text: String,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Text(String),
+    Binary(Vec<u8>),
 }
 
 /// What the notice has to tell the recipient.
@@ -45,7 +53,8 @@ pub struct Changes {
     pub links: links::LinkStats,
     pub replaced_chars: usize,
     pub forwarded_messages: usize,
-    pub converted_attachments: Vec<String>,
+    /// (delivered name, reason code) of attachments delivered changed.
+    pub converted_attachments: Vec<(String, &'static str)>,
     /// (name shown to the user, reason code)
     pub removed_parts: Vec<(String, &'static str)>,
     /// Parts removed because the scanner found a virus: (name shown to
@@ -177,12 +186,12 @@ impl Walker<'_> {
         let declared_type = declared_type(part);
         let filename = attachment_name(message, part);
         let bytes = content_bytes(message, part);
-        let detected_type = detected_type(&bytes, &declared_type);
+        let detected = attachment::detect(&bytes, &declared_type, filename.as_deref());
         let mut entry = PartReport {
             path: path.to_owned(),
             filename: filename.clone(),
             declared_type: declared_type.clone(),
-            detected_type: detected_type.clone(),
+            detected_type: detected.mime.clone(),
             action: Action::Removed,
             reason: String::new(),
             sha256: hex_sha256(&bytes),
@@ -218,19 +227,20 @@ impl Walker<'_> {
             }
         } else if is_body(part, &declared_type, filename.is_some()) {
             self.body_text(part, &bytes, &declared_type, &mut entry);
-        } else if is_text_like(&declared_type, &detected_type) {
-            self.text_attachment(part, &bytes, &mut entry, shown_name());
+        } else if declared_type.starts_with("multipart/") || declared_type.starts_with("message/") {
+            // A container mail-parser could not open (no boundary,
+            // unparseable): never delivered as raw MIME.
+            entry.reason = "malformed-mime".into();
+            self.content
+                .changes
+                .removed_parts
+                .push((shown_name(), "malformed-mime"));
+        } else if declared_type.starts_with("image/") && filename.is_none() {
+            // An image of the HTML body: the body is delivered as text.
+            entry.reason = "inline-image".into();
+            self.content.changes.images_removed += 1;
         } else {
-            entry.reason =
-                removal_reason(&declared_type, &detected_type, filename.as_deref()).into();
-            if declared_type.starts_with("image/") && filename.is_none() {
-                self.content.changes.images_removed += 1;
-            } else {
-                self.content.changes.removed_parts.push((
-                    shown_name(),
-                    removal_reason(&declared_type, &detected_type, filename.as_deref()),
-                ));
-            }
+            self.attachment(part, &bytes, &detected, &mut entry, shown_name());
         }
         self.content.parts.push(entry);
         if self.scan.extract {
@@ -286,6 +296,77 @@ impl Walker<'_> {
         self.push_body(&text);
     }
 
+    /// Any attachment: text and markup are read here (their charset is
+    /// in the MIME header); the rest goes to [`attachment::sanitize`].
+    fn attachment(
+        &mut self,
+        part: &MessagePart<'_>,
+        bytes: &[u8],
+        detected: &Detected,
+        entry: &mut PartReport,
+        shown_name: String,
+    ) {
+        let name = filename::clean(entry.filename.as_deref().unwrap_or("attachment"));
+        let outcome = match detected.class {
+            Class::Text => return self.text_attachment(part, bytes, entry, shown_name),
+            Class::Markup => return self.markup_attachment(part, bytes, entry, &name),
+            _ => attachment::sanitize(bytes, &name, detected, self.policy),
+        };
+        match outcome {
+            attachment::Outcome::Deliver(delivered) => {
+                entry.action = delivered.action;
+                entry.reason = delivered.reason.into();
+                entry.output_sha256 = Some(hex_sha256(&delivered.bytes));
+                self.content
+                    .changes
+                    .converted_attachments
+                    .push((delivered.filename.clone(), delivered.reason));
+                self.content.attachments.push(Attachment {
+                    filename: delivered.filename,
+                    content_type: delivered.content_type,
+                    body: Body::Binary(delivered.bytes),
+                });
+            }
+            attachment::Outcome::Remove(reason) => {
+                entry.reason = reason.into();
+                self.content
+                    .changes
+                    .removed_parts
+                    .push((shown_name, reason));
+            }
+        }
+    }
+
+    /// HTML, XHTML or SVG attached: its text, as a UTF-8 text attachment.
+    fn markup_attachment(
+        &mut self,
+        part: &MessagePart<'_>,
+        bytes: &[u8],
+        entry: &mut PartReport,
+        name: &str,
+    ) {
+        let decoded = read_text(part, bytes, "text/html");
+        let converted = html::html_to_text(&decoded.text, self.policy.links);
+        add_links(&mut self.content.changes.links, converted.stats.links);
+        let (text, controls) = clean_control_chars(&converted.text);
+        let name = filename::converted_extension(name, "txt", &["html", "htm", "xhtml", "svg"]);
+        entry.action = Action::Converted;
+        entry.reason = "html-to-text".into();
+        entry.output_sha256 = Some(hex_sha256(text.as_bytes()));
+        entry.charset = Some(decoded.charset.into());
+        entry.replaced_chars = decoded.replaced + controls;
+        self.content.changes.replaced_chars += entry.replaced_chars;
+        self.content
+            .changes
+            .converted_attachments
+            .push((name.clone(), "html-to-text"));
+        self.content.attachments.push(Attachment {
+            filename: name,
+            content_type: "text/plain",
+            body: Body::Text(text),
+        });
+    }
+
     fn text_attachment(
         &mut self,
         part: &MessagePart<'_>,
@@ -328,11 +409,11 @@ impl Walker<'_> {
         self.content
             .changes
             .converted_attachments
-            .push(name.clone());
-        self.content.attachments.push(TextAttachment {
+            .push((name.clone(), "text-reencoded-utf8"));
+        self.content.attachments.push(Attachment {
             filename: name,
             content_type,
-            text,
+            body: Body::Text(text),
         });
     }
 
@@ -441,82 +522,11 @@ fn declared_type(part: &MessagePart<'_>) -> String {
     }
 }
 
-/// What the bytes are, whatever the header says.
-fn detected_type(bytes: &[u8], declared: &str) -> String {
-    if let Some(kind) = infer::get(bytes) {
-        return kind.mime_type().to_owned();
-    }
-    if declared.starts_with("text/") {
-        return declared.to_owned();
-    }
-    let sample = &bytes[..bytes.len().min(4096)];
-    if !sample.is_empty()
-        && !sample.contains(&0)
-        && (std::str::from_utf8(sample).is_ok() || sample.is_ascii())
-    {
-        "text/plain".into()
-    } else {
-        "application/octet-stream".into()
-    }
-}
-
 fn is_body(part: &MessagePart<'_>, declared: &str, has_name: bool) -> bool {
     let attachment = part
         .content_disposition()
         .is_some_and(|d| d.is_attachment());
     !attachment && !has_name && (declared == "text/plain" || declared == "text/html")
-}
-
-fn is_text_like(declared: &str, detected: &str) -> bool {
-    matches!(
-        declared,
-        "text/plain" | "text/csv" | "text/tab-separated-values"
-    ) && detected.starts_with("text/")
-}
-
-/// Stable reason codes for removed parts (docs/REPORT.md).
-fn removal_reason(declared: &str, detected: &str, name: Option<&str>) -> &'static str {
-    let ext = name.and_then(filename::extension);
-    let executable = matches!(
-        detected,
-        "application/vnd.microsoft.portable-executable"
-            | "application/x-executable"
-            | "application/x-mach-binary"
-            | "application/x-elf"
-    ) || ext.as_deref().is_some_and(|e| {
-        matches!(
-            e,
-            "exe"
-                | "dll"
-                | "scr"
-                | "com"
-                | "pif"
-                | "cpl"
-                | "msi"
-                | "js"
-                | "jse"
-                | "vbs"
-                | "vbe"
-                | "ps1"
-                | "bat"
-                | "cmd"
-                | "hta"
-                | "wsf"
-                | "sh"
-                | "lnk"
-                | "jar"
-        )
-    });
-    if executable {
-        "executable-or-script"
-    } else if declared.starts_with("multipart/") || declared.starts_with("message/") {
-        // A container mail-parser could not open (no boundary, unparseable).
-        "malformed-mime"
-    } else if declared.starts_with("image/") && name.is_none() {
-        "inline-image"
-    } else {
-        "attachment-type-not-allowed"
-    }
 }
 
 /// The decoded attachment name, re-read from the raw header when

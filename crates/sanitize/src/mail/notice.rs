@@ -88,13 +88,10 @@ pub fn render(
             changes.forwarded_messages
         ));
     }
-    for name in &changes.converted_attachments {
-        ja.push(format!(
-            "添付ファイル「{name}」をUTF-8のテキストに変換しました。"
-        ));
-        en.push(format!(
-            "Attachment \"{name}\" was converted to UTF-8 text."
-        ));
+    for (name, reason) in &changes.converted_attachments {
+        let (j, e) = conversion(reason);
+        ja.push(format!("添付ファイル「{name}」{j}"));
+        en.push(format!("Attachment \"{name}\" {e}"));
     }
     for (name, reason) in &changes.removed_parts {
         let (j, e) = part_reason(reason);
@@ -171,11 +168,47 @@ fn message_reason(code: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// How a delivered attachment was changed, as the end of a sentence.
+fn conversion(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "image-reencoded" => (
+            "は画像を再作成して届けています（撮影情報などのメタデータは削除）。",
+            "is a re-created copy of the image (metadata such as EXIF removed).",
+        ),
+        "html-to-text" => (
+            "はHTMLからテキストに変換して届けています。",
+            "was converted from HTML to plain text.",
+        ),
+        _ => (
+            "をUTF-8のテキストに変換しました。",
+            "was converted to UTF-8 text.",
+        ),
+    }
+}
+
 fn part_reason(code: &str) -> (&'static str, &'static str) {
     match code {
         "executable-or-script" => ("実行ファイルまたはスクリプト", "executable or script"),
         "inline-image" => ("本文中の画像", "inline image"),
         "nesting-too-deep" => ("MIMEの入れ子が深すぎます", "MIME nesting too deep"),
+        "shortcut" => ("ショートカットファイル", "a shortcut"),
+        "disk-image" => ("ディスクイメージ", "a disk image"),
+        "onenote" => ("OneNoteファイル", "a OneNote file"),
+        "chm" => ("HTMLヘルプ（CHM）ファイル", "a compiled HTML help file"),
+        "msi" => ("インストーラー（MSI）", "an installer (MSI)"),
+        "java-archive" => ("Javaアーカイブ", "a Java archive"),
+        "unrecognised-type" => (
+            "種類を判別できないファイル",
+            "a file type that could not be recognised",
+        ),
+        "removed-by-profile" => ("設定によりこの種類は削除", "this profile removes this type"),
+        "image-too-large" => (
+            "画像の画素数が上限を超えています",
+            "the image has too many pixels",
+        ),
+        "image-broken" | "image-format-not-supported" => {
+            ("画像として読み取れません", "the image could not be read")
+        }
         "text-attachment-removed-by-profile" => (
             "設定によりテキスト添付を削除",
             "text attachments are removed by this profile",
