@@ -12,6 +12,7 @@
 //! ```
 //!
 //! # Layout
+//! - [`archive`]: zips unpacked in memory within bounds, nested ones too.
 //! - [`mail`]: limits on raw bytes, the MIME walk, charsets, kept headers,
 //!   the notice, and the output builder.
 //! - [`text`]: HTML to plain text, links neutralized.
@@ -19,6 +20,7 @@
 //!   out with them.
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod mail;
 pub mod policy;
 pub mod report;
