@@ -12,6 +12,9 @@
 //! ```
 //!
 //! # Layout
+//! - [`archive`]: zips unpacked in memory within bounds, nested ones too.
+//! - [`attachment`]: what an attachment really is, and what crosses for it.
+//! - [`image`]: images re-encoded from their pixels.
 //! - [`mail`]: limits on raw bytes, the MIME walk, charsets, kept headers,
 //!   the notice, and the output builder.
 //! - [`text`]: HTML to plain text, links neutralized.
@@ -21,6 +24,7 @@
 //!   in (see [`sanitize_with`]).
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod attachment;
 pub mod image;
 pub mod mail;
