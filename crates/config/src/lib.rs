@@ -337,6 +337,25 @@ fn validate(policy: &Policy) -> std::result::Result<(), (String, String)> {
             ));
         }
     }
+    let image = &policy.image;
+    if !(1..=100).contains(&image.jpeg_quality) {
+        return Err((
+            "image.jpeg_quality".into(),
+            format!(
+                "{} is out of range: must be between 1 and 100",
+                image.jpeg_quality
+            ),
+        ));
+    }
+    if !(1..=1_000_000_000).contains(&image.max_pixels) {
+        return Err((
+            "image.max_pixels".into(),
+            format!(
+                "{} is out of range: must be between 1 and 1000000000",
+                image.max_pixels
+            ),
+        ));
+    }
     if l.max_header_bytes > l.max_message_bytes {
         return Err((
             "limits.max_header_bytes".into(),
