@@ -87,6 +87,19 @@ fn delivered_with(sink: &Sink, token: &str, n: usize) -> String {
     parse(mail).body_text(0).expect("a text body").into_owned()
 }
 
+/// A deflated zip holding one file.
+fn zip_of(name: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file(name, options).unwrap();
+    zip.write_all(bytes).unwrap();
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
 #[test]
 fn viruses_are_found_wherever_they_hide_and_the_mail_is_held() {
     let clamd = start_clamd();
@@ -105,6 +118,19 @@ fn viruses_are_found_wherever_they_hide_and_the_mail_is_held() {
         (
             "forwarded",
             forwarding("forwarded", &with_attachment("inner", "fw.com", &eicar, 76)),
+        ),
+        (
+            "zipped",
+            with_attachment("zipped", "見積.zip", &zip_of("eicar.com", &eicar), 76),
+        ),
+        (
+            "nested-zips",
+            with_attachment(
+                "nested-zips",
+                "outer.zip",
+                &zip_of("b.zip", &zip_of("c.zip", &zip_of("eicar.com", &eicar))),
+                76,
+            ),
         ),
     ];
     let ids: Vec<(&str, String)> = cases
@@ -151,6 +177,20 @@ fn viruses_are_found_wherever_they_hide_and_the_mail_is_held() {
         );
         let expected_part = if *token == "forwarded" { "2.2" } else { "2" };
         assert_eq!(in_part["part"], expected_part, "{token}");
+        // Zip entries are unpacked by the core and scanned one by one.
+        let entry = match *token {
+            "zipped" => Some("eicar.com"),
+            "nested-zips" => Some("b.zip > c.zip > eicar.com"),
+            _ => None,
+        };
+        if let Some(entry) = entry {
+            assert!(
+                threats
+                    .iter()
+                    .any(|t| t["entry"] == entry && t["part"] == "2"),
+                "{token}: no threat in entry {entry}: {threats:?}"
+            );
+        }
     }
     let body = delivered_with(&sink, "clean", n);
     assert!(body.contains("body-token"), "{body}");

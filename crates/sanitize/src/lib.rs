@@ -122,6 +122,10 @@ pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized 
     } else {
         (Verdict::Sanitized, None)
     };
+    // Every part's hash, so the sender cannot know the boundary in advance
+    // (the text that would have to contain it is hashed into it).
+    let seed: String = content.parts.iter().map(|p| p.sha256.as_str()).collect();
+    let boundary = format!("mukaika-{}", &mime::hex_sha256(seed.as_bytes())[..32]);
     let mut text = notice::render(&content.changes, &policy.notice, verdict, reason);
     if !held {
         text.push('\n');
@@ -133,6 +137,7 @@ pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized 
             text: &text,
             attachments: if held { &[] } else { &content.attachments },
             verdict,
+            boundary: &boundary,
         },
         policy,
     );
@@ -248,6 +253,7 @@ fn refused(
             text: &text,
             attachments: &[],
             verdict,
+            boundary: "",
         },
         policy,
     );

@@ -86,6 +86,8 @@ pub struct Limits {
     pub max_depth: usize,
     /// Leaf parts, nested messages included.
     pub max_parts: usize,
+    /// Archives unpacked (to scan their entries, and to sanitize them).
+    pub archive: crate::archive::Limits,
 }
 
 impl Default for Limits {
@@ -96,6 +98,7 @@ impl Default for Limits {
             max_headers: 1_000,
             max_depth: 20,
             max_parts: 500,
+            archive: crate::archive::Limits::default(),
         }
     }
 }

@@ -23,7 +23,7 @@ fn mail() -> Vec<u8> {
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
     format!(
-        "From: =?UTF-8?B?5bGx55Sw?= <yamada@example.com>\r\nTo: a@example.jp\r\nSubject: =?UTF-8?B?6KaL56mN5pu4?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nご確認ください。\r\n--b\r\nContent-Type: application/octet-stream; name=\"test.com\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        "From: =?UTF-8?B?5bGx55Sw?= <yamada@example.com>\r\nTo: a@example.jp\r\nSubject: =?UTF-8?B?6KaL56mN5pu4?=\r\nDate: Thu, 14 Nov 2024 10:30:00 +0900\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nご確認ください。\r\n--b\r\nContent-Type: application/octet-stream; name=\"test.com\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
         odd.join("\r\n")
     )
     .into_bytes()

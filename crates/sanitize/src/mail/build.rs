@@ -3,7 +3,9 @@
 
 use mail_builder::{
     MessageBuilder,
-    headers::{address::Address, message_id::MessageId, raw::Raw, text::Text},
+    headers::{
+        address::Address, content_type::ContentType, message_id::MessageId, raw::Raw, text::Text,
+    },
     mime::{BodyPart, MimePart},
 };
 
@@ -18,6 +20,10 @@ pub struct Output<'a> {
     pub text: &'a str,
     pub attachments: &'a [Attachment],
     pub verdict: Verdict,
+    /// The multipart boundary: derived from the content, so the output
+    /// is reproducible, and unguessable by the sender, so no text of
+    /// theirs can end a part.
+    pub boundary: &'a str,
 }
 
 pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
@@ -78,7 +84,9 @@ pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
     } else {
         let mut parts = vec![text];
         parts.extend(output.attachments.iter().map(attachment_part));
-        MimePart::new("multipart/mixed", BodyPart::Multipart(parts))
+        let content_type =
+            ContentType::new("multipart/mixed").attribute("boundary", output.boundary);
+        MimePart::new(content_type, BodyPart::Multipart(parts))
     };
     // Writing into a Vec cannot fail.
     builder.body(body).write_to_vec().unwrap_or_default()

@@ -9,6 +9,7 @@ use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType, parsers
 use sha2::{Digest, Sha256};
 
 use super::{charset, filename, headers::clean_text};
+use crate::archive;
 use crate::attachment::{self, Class, Detected};
 use crate::policy::{Policy, TextAttachments};
 use crate::report::{Action, PartReport};
@@ -244,11 +245,7 @@ impl Walker<'_> {
         }
         self.content.parts.push(entry);
         if self.scan.extract {
-            self.content.extracted.push(Extracted {
-                part: path.to_owned(),
-                entry: None,
-                bytes: bytes.into_owned(),
-            });
+            self.extract(path, bytes.into_owned(), detected.class);
         }
     }
 
@@ -414,6 +411,30 @@ impl Walker<'_> {
             filename: name,
             content_type,
             body: Body::Text(text),
+        });
+    }
+
+    /// Hands a leaf to the scanner, and the entries of a zip-packaged part
+    /// one by one. An archive that does not unpack is still scanned whole
+    /// (clamd looks inside what it can).
+    fn extract(&mut self, path: &str, bytes: Vec<u8>, class: Class) {
+        let zipped = matches!(
+            class,
+            Class::Zip | Class::Ooxml | Class::Odf | Class::Dangerous("java-archive")
+        );
+        if zipped && let Ok(unpacked) = archive::unpack_zip(&bytes, &self.policy.limits.archive) {
+            for entry in unpacked.entries {
+                self.content.extracted.push(Extracted {
+                    part: path.to_owned(),
+                    entry: Some(entry.path.join(" > ")),
+                    bytes: entry.bytes,
+                });
+            }
+        }
+        self.content.extracted.push(Extracted {
+            part: path.to_owned(),
+            entry: None,
+            bytes,
         });
     }
 
