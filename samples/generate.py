@@ -789,6 +789,38 @@ def _():
     return message(lines, outer)
 
 
+@sample("313-zip-mixed")
+def _():
+    # A zip as Japanese Windows writes it (CP932 names, no UTF-8 flag) holding
+    # a Shift_JIS text, an executable, a photo with EXIF, a path-traversal
+    # name, and a nested zip with an HTML page.
+    def add(z, name, data):
+        info = zipfile.ZipInfo(name, date_time=(2024, 11, 14, 10, 30, 0))
+        info.external_attr = 0o644 << 16
+        z.writestr(info, data, zipfile.ZIP_DEFLATED)
+    inner = BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        add(z, "memo.html", "<html><body><script>alert(1)</script><p>INNER-HTML-TEXT</p></body></html>")
+    outer = BytesIO()
+    with zipfile.ZipFile(outer, "w") as z:
+        # zipfile writes non-ASCII names as UTF-8 with the flag: write an
+        # ASCII stand-in of the same length and put the CP932 bytes in its
+        # place below, with no flag, as an old Windows zip holds them.
+        add(z, "@@@@@@.txt", "見積金額: 10万円 9時～17時\r\n".encode("cp932"))
+        add(z, "setup.exe", mz_stub())
+        add(z, "photo.jpg", jpeg_with_exif_and_payload())
+        add(z, "../../evil.txt", b"TRAVERSAL-TEXT\n")
+        add(z, "inner.zip", inner.getvalue())
+    data = outer.getvalue().replace(b"@@@@@@.txt", "見積書.txt".encode("cp932"))
+    assert len(data) == len(outer.getvalue())
+    attachment = part(['Content-Type: application/x-zip-compressed; name="%s"' % b_word("資料.zip"),
+                       "Content-Transfer-Encoding: base64",
+                       'Content-Disposition: attachment; filename="%s"' % b_word("資料.zip")],
+                      b64_lines(data) + "\r\n")
+    lines = head(313, b_word("資料一式"), extra=['Content-Type: multipart/mixed; boundary="b313"'])
+    return message(lines, multipart("b313", [text_part("資料一式を送ります。\n"), attachment]))
+
+
 @sample("312-image-attachments")
 def _():
     def attach(ctype, name, data):

@@ -58,7 +58,13 @@ const ALLOWED_PART_HEADERS: &[&str] = &[
 
 /// What a delivered leaf may be today. Widen this when the core starts
 /// delivering converted attachments (images, image-only PDF).
-const ALLOWED_OUTPUT_TYPES: &[&str] = &["text/plain", "text/csv", "image/png", "image/jpeg"];
+const ALLOWED_OUTPUT_TYPES: &[&str] = &[
+    "text/plain",
+    "text/csv",
+    "image/png",
+    "image/jpeg",
+    "application/zip",
+];
 
 const ACTIONS: &[&str] = &[
     "kept",
@@ -698,6 +704,59 @@ fn section(prefix: &str, n: usize) -> String {
     }
 }
 
+/// A delivered zip holds only what a mail may: text (valid UTF-8), CSV
+/// and images that pass [`check_image`], under harmless relative names.
+/// Returns the entry names.
+fn check_zip(id: usize, bytes: &[u8], problems: &mut Vec<String>) -> Vec<String> {
+    use std::io::Read;
+    let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
+        Ok(archive) => archive,
+        Err(e) => {
+            problems.push(format!("output part {id}: not a zip: {e}"));
+            return Vec::new();
+        }
+    };
+    let mut names = Vec::new();
+    for i in 0..archive.len() {
+        let Ok(mut file) = archive.by_index(i) else {
+            problems.push(format!("output part {id}: zip entry {i} unreadable"));
+            continue;
+        };
+        let Ok(name) = file.name().map(|n| n.into_owned()) else {
+            problems.push(format!("output part {id}: zip entry {i} has no valid name"));
+            continue;
+        };
+        let mut content = Vec::new();
+        let _ = file.read_to_end(&mut content);
+        let ext = name
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let harmless = !name.starts_with('/')
+            && !name.contains('\\')
+            && name
+                .split('/')
+                .all(|c| !c.is_empty() && c != ".." && c != ".");
+        if !harmless {
+            problems.push(format!("output part {id}: zip entry name {name:?}"));
+        }
+        match ext.as_str() {
+            "txt" | "csv" if std::str::from_utf8(&content).is_err() => {
+                problems.push(format!("output part {id}: zip entry {name:?} is not UTF-8"))
+            }
+            "txt" | "csv" => {}
+            "png" => check_image(id, "image/png", &content, problems),
+            "jpg" => check_image(id, "image/jpeg", &content, problems),
+            _ => problems.push(format!(
+                "output part {id}: zip entry {name:?} of a type a mail may not carry"
+            )),
+        }
+        names.push(name);
+    }
+    names
+}
+
 /// A delivered image is bare pixels: a PNG of only the critical chunks, a
 /// JPEG with no application segment but JFIF's APP0, and nothing after
 /// the end marker. Read chunk by chunk here, not with the code under test.
@@ -879,9 +938,13 @@ fn check_message(
         if !ALLOWED_OUTPUT_TYPES.contains(&content_type.as_str()) {
             problems.push(format!("output part {id} is {content_type}"));
         }
-        let text = part.text_contents().map(|t| t.replace("\r\n", "\n"));
+        let mut text = part.text_contents().map(|t| t.replace("\r\n", "\n"));
         if content_type.starts_with("image/") {
             check_image(id, &content_type, part.contents(), problems);
+        }
+        if content_type == "application/zip" {
+            // For `contains`, a zip's "text" is its entry names, one a line.
+            text = Some(check_zip(id, part.contents(), problems).join("\n"));
         }
         if is_attachment(part) {
             attachments.push((

@@ -1,20 +1,23 @@
-//! Non-text attachments: what the bytes are ([`detect`]), and what may
-//! cross for them, by the profile's rules for the class: re-encoded,
-//! flattened, cleaned, or removed with a stable reason code.
+//! Attachments: what the bytes are ([`detect`]), and what may cross for
+//! them, by the profile's rules for the class: text re-encoded as UTF-8,
+//! markup turned into text, images re-encoded, zips rebuilt from their
+//! sanitized entries, or removed (or held) with a stable reason code.
 //!
-//! Text-like attachments are read by the MIME walk itself (it knows their
-//! charset); everything else comes here.
+//! The same rules apply to a mail attachment and to an entry of a zip, so
+//! both come through [`sanitize`].
 
 pub mod detect;
+mod repack;
 
 use serde::Deserialize;
 
 pub use detect::{Class, Detected, detect};
 
 use crate::image;
-use crate::mail::filename;
-use crate::policy::Policy;
+use crate::mail::{charset, filename, mime};
+use crate::policy::{Policy, TextAttachments};
 use crate::report::Action;
+use crate::text::{html, links};
 
 /// What the profile does with each class of attachment
 /// (`[profiles.NAME.attachments]`). Classes not listed here (executables,
@@ -23,12 +26,14 @@ use crate::report::Action;
 #[serde(default, deny_unknown_fields)]
 pub struct Rules {
     pub images: ImageRule,
+    pub archives: ArchiveRule,
 }
 
 impl Default for Rules {
     fn default() -> Self {
         Self {
             images: ImageRule::Reencode,
+            archives: ArchiveRule::Extract,
         }
     }
 }
@@ -41,15 +46,61 @@ pub enum ImageRule {
     Remove,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArchiveRule {
+    /// Unpack (within `limits.archive`), sanitize every entry by these same
+    /// rules, and deliver a new zip of what may cross.
+    Extract,
+    Remove,
+}
+
+/// One attachment (or archive entry) to sanitize.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub bytes: &'a [u8],
+    /// The cleaned name ([`filename::clean`]).
+    pub name: &'a str,
+    /// The declared Content-Type, lowercased; `application/octet-stream`
+    /// for an archive entry.
+    pub declared_type: &'a str,
+    /// The MIME `charset` label, if any.
+    pub charset: Option<&'a str>,
+    pub detected: &'a Detected,
+}
+
+/// What is delivered for an attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+impl Body {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Body::Text(text) => text.as_bytes(),
+            Body::Binary(bytes) => bytes,
+        }
+    }
+}
+
 /// An attachment that may cross, and what was done to make it so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
     /// Cleaned, with the extension of what is delivered.
     pub filename: String,
     pub content_type: &'static str,
-    pub bytes: Vec<u8>,
+    pub body: Body,
     pub action: Action,
     pub reason: &'static str,
+    /// Text only: the charset it was read as, and the characters replaced.
+    pub charset: Option<&'static str>,
+    pub replaced_chars: usize,
+    /// Links found in converted markup.
+    pub links: links::LinkStats,
+    /// Entries of an archive left out: (path inside, reason code).
+    pub removed_inside: Vec<(String, &'static str)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +108,10 @@ pub enum Outcome {
     Deliver(Delivered),
     /// Removed, with the reason code.
     Remove(&'static str),
+    /// Kept in quarantine with the original, with the reason code (an
+    /// encrypted archive: nothing in it could be looked at). The rest of
+    /// the message is still delivered.
+    Hold(&'static str),
 }
 
 /// Extensions a re-encoded image may replace.
@@ -64,28 +119,95 @@ const IMAGE_EXTENSIONS: [&str; 10] = [
     "png", "jpg", "jpeg", "jpe", "jfif", "gif", "bmp", "tif", "tiff", "webp",
 ];
 
-/// Sanitizes one attachment, already detected, named `name` (cleaned).
-pub fn sanitize(bytes: &[u8], name: &str, detected: &Detected, policy: &Policy) -> Outcome {
-    match detected.class {
+/// Sanitizes one attachment or archive entry.
+pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
+    match input.detected.class {
+        Class::Text => text(input, policy),
+        Class::Markup => markup(input, policy),
         Class::Image => match policy.attachments.images {
             ImageRule::Remove => Outcome::Remove("removed-by-profile"),
-            ImageRule::Reencode => match image::reencode(bytes, &policy.image) {
+            ImageRule::Reencode => match image::reencode(input.bytes, &policy.image) {
                 Ok(image) => Outcome::Deliver(Delivered {
                     filename: filename::converted_extension(
-                        name,
+                        input.name,
                         image.extension,
                         &IMAGE_EXTENSIONS,
                     ),
                     content_type: image.content_type,
-                    bytes: image.bytes,
-                    action: Action::Converted,
-                    reason: "image-reencoded",
+                    body: Body::Binary(image.bytes),
+                    ..delivered(Action::Converted, "image-reencoded")
                 }),
                 Err(e) => Outcome::Remove(e.reason()),
             },
+        },
+        Class::Zip => match policy.attachments.archives {
+            ArchiveRule::Remove => Outcome::Remove("removed-by-profile"),
+            ArchiveRule::Extract => repack::repack(input, policy),
         },
         Class::Dangerous(reason) => Outcome::Remove(reason),
         Class::Unknown => Outcome::Remove("unrecognised-type"),
         _ => Outcome::Remove("attachment-type-not-allowed"),
     }
+}
+
+/// A delivery with no body yet: the fields every kind shares.
+fn delivered(action: Action, reason: &'static str) -> Delivered {
+    Delivered {
+        filename: String::new(),
+        content_type: "application/octet-stream",
+        body: Body::Binary(Vec::new()),
+        action,
+        reason,
+        charset: None,
+        replaced_chars: 0,
+        links: links::LinkStats::default(),
+        removed_inside: Vec::new(),
+    }
+}
+
+/// Text-like (txt, csv, json, xml, ics, vcf…): delivered as UTF-8 text.
+fn text(input: &Input<'_>, policy: &Policy) -> Outcome {
+    if policy.text_attachments == TextAttachments::Remove {
+        return Outcome::Remove("text-attachment-removed-by-profile");
+    }
+    let decoded = charset::decode(input.bytes, input.charset);
+    let csv = input.declared_type == "text/csv"
+        || filename::extension(input.name).as_deref() == Some("csv");
+    let (ext, content_type) = if csv {
+        ("csv", "text/csv")
+    } else {
+        ("txt", "text/plain")
+    };
+    let (text, controls) = mime::clean_control_chars(&decoded.text);
+    Outcome::Deliver(Delivered {
+        filename: filename::with_extension(input.name, ext),
+        content_type,
+        body: Body::Text(text),
+        charset: Some(decoded.charset),
+        replaced_chars: decoded.replaced + controls,
+        ..delivered(Action::Converted, "text-reencoded-utf8")
+    })
+}
+
+/// HTML, XHTML or SVG: its text, never its markup.
+fn markup(input: &Input<'_>, policy: &Policy) -> Outcome {
+    let label = input
+        .charset
+        .or_else(|| charset::html_meta_charset(input.bytes));
+    let decoded = charset::decode(input.bytes, label);
+    let converted = html::html_to_text(&decoded.text, policy.links);
+    let (text, controls) = mime::clean_control_chars(&converted.text);
+    Outcome::Deliver(Delivered {
+        filename: filename::converted_extension(
+            input.name,
+            "txt",
+            &["html", "htm", "xhtml", "svg"],
+        ),
+        content_type: "text/plain",
+        body: Body::Text(text),
+        charset: Some(decoded.charset),
+        replaced_chars: decoded.replaced + controls,
+        links: converted.stats.links,
+        ..delivered(Action::Converted, "html-to-text")
+    })
 }

@@ -11,7 +11,8 @@ use mail_builder::{
 
 use super::charset;
 use super::headers::{KeptHeaders, Mailbox};
-use super::mime::{Attachment, Body};
+use super::mime::Attachment;
+use crate::attachment::Body;
 use crate::policy::{OutputCharset, Policy};
 use crate::report::Verdict;
 

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{charset, filename, headers::clean_text};
 use crate::archive;
 use crate::attachment::{self, Class, Detected};
-use crate::policy::{Policy, TextAttachments};
+use crate::policy::Policy;
 use crate::report::{Action, PartReport};
 use crate::scanning::{Extracted, Scan};
 use crate::text::{html, links};
@@ -36,13 +36,7 @@ pub struct Content {
 pub struct Attachment {
     pub filename: String,
     pub content_type: &'static str,
-    pub body: Body,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
-    Text(String),
-    Binary(Vec<u8>),
+    pub body: attachment::Body,
 }
 
 /// What the notice has to tell the recipient.
@@ -58,6 +52,9 @@ pub struct Changes {
     pub converted_attachments: Vec<(String, &'static str)>,
     /// (name shown to the user, reason code)
     pub removed_parts: Vec<(String, &'static str)>,
+    /// Parts kept back in quarantine while the rest is delivered: (name
+    /// shown to the user, reason code).
+    pub held_parts: Vec<(String, &'static str)>,
     /// Parts removed because the scanner found a virus: (name shown to
     /// the user, signature names).
     pub infected_parts: Vec<(String, String)>,
@@ -293,8 +290,7 @@ impl Walker<'_> {
         self.push_body(&text);
     }
 
-    /// Any attachment: text and markup are read here (their charset is
-    /// in the MIME header); the rest goes to [`attachment::sanitize`].
+    /// Any attachment, by the rules of its class.
     fn attachment(
         &mut self,
         part: &MessagePart<'_>,
@@ -304,24 +300,36 @@ impl Walker<'_> {
         shown_name: String,
     ) {
         let name = filename::clean(entry.filename.as_deref().unwrap_or("attachment"));
-        let outcome = match detected.class {
-            Class::Text => return self.text_attachment(part, bytes, entry, shown_name),
-            Class::Markup => return self.markup_attachment(part, bytes, entry, &name),
-            _ => attachment::sanitize(bytes, &name, detected, self.policy),
+        let input = attachment::Input {
+            bytes,
+            name: &name,
+            declared_type: &entry.declared_type,
+            charset: part.content_type().and_then(|ct| ct.attribute("charset")),
+            detected,
         };
-        match outcome {
+        match attachment::sanitize(&input, self.policy) {
             attachment::Outcome::Deliver(delivered) => {
+                let changes = &mut self.content.changes;
                 entry.action = delivered.action;
                 entry.reason = delivered.reason.into();
-                entry.output_sha256 = Some(hex_sha256(&delivered.bytes));
-                self.content
-                    .changes
+                entry.output_sha256 = Some(hex_sha256(delivered.body.as_bytes()));
+                entry.charset = delivered.charset.map(Into::into);
+                entry.replaced_chars = delivered.replaced_chars;
+                changes.replaced_chars += delivered.replaced_chars;
+                add_links(&mut changes.links, delivered.links);
+                changes
                     .converted_attachments
                     .push((delivered.filename.clone(), delivered.reason));
+                changes.removed_parts.extend(
+                    delivered
+                        .removed_inside
+                        .into_iter()
+                        .map(|(inner, why)| (format!("{}/{inner}", delivered.filename), why)),
+                );
                 self.content.attachments.push(Attachment {
                     filename: delivered.filename,
                     content_type: delivered.content_type,
-                    body: Body::Binary(delivered.bytes),
+                    body: delivered.body,
                 });
             }
             attachment::Outcome::Remove(reason) => {
@@ -331,87 +339,12 @@ impl Walker<'_> {
                     .removed_parts
                     .push((shown_name, reason));
             }
+            attachment::Outcome::Hold(reason) => {
+                entry.action = Action::Held;
+                entry.reason = reason.into();
+                self.content.changes.held_parts.push((shown_name, reason));
+            }
         }
-    }
-
-    /// HTML, XHTML or SVG attached: its text, as a UTF-8 text attachment.
-    fn markup_attachment(
-        &mut self,
-        part: &MessagePart<'_>,
-        bytes: &[u8],
-        entry: &mut PartReport,
-        name: &str,
-    ) {
-        let decoded = read_text(part, bytes, "text/html");
-        let converted = html::html_to_text(&decoded.text, self.policy.links);
-        add_links(&mut self.content.changes.links, converted.stats.links);
-        let (text, controls) = clean_control_chars(&converted.text);
-        let name = filename::converted_extension(name, "txt", &["html", "htm", "xhtml", "svg"]);
-        entry.action = Action::Converted;
-        entry.reason = "html-to-text".into();
-        entry.output_sha256 = Some(hex_sha256(text.as_bytes()));
-        entry.charset = Some(decoded.charset.into());
-        entry.replaced_chars = decoded.replaced + controls;
-        self.content.changes.replaced_chars += entry.replaced_chars;
-        self.content
-            .changes
-            .converted_attachments
-            .push((name.clone(), "html-to-text"));
-        self.content.attachments.push(Attachment {
-            filename: name,
-            content_type: "text/plain",
-            body: Body::Text(text),
-        });
-    }
-
-    fn text_attachment(
-        &mut self,
-        part: &MessagePart<'_>,
-        bytes: &[u8],
-        entry: &mut PartReport,
-        shown_name: String,
-    ) {
-        if self.policy.text_attachments == TextAttachments::Remove {
-            entry.reason = "text-attachment-removed-by-profile".into();
-            self.content
-                .changes
-                .removed_parts
-                .push((shown_name, "text-attachment-removed-by-profile"));
-            return;
-        }
-        let decoded = read_text(part, bytes, &entry.declared_type);
-        let (ext, content_type) = if entry.declared_type == "text/csv"
-            || entry
-                .filename
-                .as_deref()
-                .and_then(filename::extension)
-                .as_deref()
-                == Some("csv")
-        {
-            ("csv", "text/csv")
-        } else {
-            ("txt", "text/plain")
-        };
-        let name = filename::with_extension(
-            &filename::clean(entry.filename.as_deref().unwrap_or("attachment")),
-            ext,
-        );
-        let (text, controls) = clean_control_chars(&decoded.text);
-        entry.action = Action::Converted;
-        entry.reason = "text-reencoded-utf8".into();
-        entry.output_sha256 = Some(hex_sha256(text.as_bytes()));
-        entry.charset = Some(decoded.charset.into());
-        entry.replaced_chars = decoded.replaced + controls;
-        self.content.changes.replaced_chars += entry.replaced_chars;
-        self.content
-            .changes
-            .converted_attachments
-            .push((name.clone(), "text-reencoded-utf8"));
-        self.content.attachments.push(Attachment {
-            filename: name,
-            content_type,
-            body: Body::Text(text),
-        });
     }
 
     /// Hands a leaf to the scanner, and the entries of a zip-packaged part
@@ -743,7 +676,7 @@ fn forwarded_header(message: &Message<'_>) -> String {
 /// Delivered text has LF line ends and no control characters but tab: a
 /// NUL or an ESC sequence must not reach a mail client or a terminal. Each
 /// one becomes U+FFFD and is counted with the undecodable bytes.
-fn clean_control_chars(text: &str) -> (String, usize) {
+pub(crate) fn clean_control_chars(text: &str) -> (String, usize) {
     let text = if text.contains('\r') {
         Cow::Owned(text.replace("\r\n", "\n"))
     } else {

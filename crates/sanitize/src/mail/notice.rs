@@ -98,6 +98,11 @@ pub fn render(
         ja.push(format!("添付ファイル「{name}」を削除しました（{j}）。"));
         en.push(format!("Attachment \"{name}\" was removed ({e})."));
     }
+    for (name, reason) in &changes.held_parts {
+        let (j, e) = part_reason(reason);
+        ja.push(format!("添付ファイル「{name}」は中身を確認できないため保留しました（{j}）。原本は隔離保管されています。必要な場合はシステム管理者にお問い合わせください。"));
+        en.push(format!("Attachment \"{name}\" was held: its content could not be checked ({e}). The original is kept in quarantine; ask your administrator if you need it."));
+    }
     for (name, threats) in &changes.infected_parts {
         ja.push(format!(
             "「{name}」からウイルス（{threats}）を検出したため削除しました。"
@@ -179,6 +184,10 @@ fn conversion(code: &str) -> (&'static str, &'static str) {
             "はHTMLからテキストに変換して届けています。",
             "was converted from HTML to plain text.",
         ),
+        "archive-rebuilt" => (
+            "は中のファイルを一つずつ無害化し、作り直して届けています。",
+            "was rebuilt from its entries, each sanitized.",
+        ),
         _ => (
             "をUTF-8のテキストに変換しました。",
             "was converted to UTF-8 text.",
@@ -202,6 +211,37 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
             "a file type that could not be recognised",
         ),
         "removed-by-profile" => ("設定によりこの種類は削除", "this profile removes this type"),
+        "archive-encrypted" => (
+            "パスワード付きの圧縮ファイル",
+            "a password-protected archive",
+        ),
+        "archive-bomb-ratio" | "archive-bomb-overlap" | "archive-too-large" => (
+            "展開後のサイズが異常な圧縮ファイル（圧縮爆弾）",
+            "an archive that expands too much (a decompression bomb)",
+        ),
+        "archive-too-many-entries" => (
+            "ファイル数が多すぎる圧縮ファイル",
+            "an archive with too many entries",
+        ),
+        "archive-too-deep" => ("入れ子が深すぎる圧縮ファイル", "archives nested too deep"),
+        "archive-corrupt" | "archive-inconsistent" | "archive-not-zip" | "corrupt" => (
+            "壊れているか不正な形式の圧縮ファイル",
+            "a corrupt or ambiguous archive",
+        ),
+        "archive-nothing-deliverable" => (
+            "無害化して届けられるファイルが含まれていません",
+            "nothing in the archive could be delivered",
+        ),
+        "encrypted" => ("暗号化されたファイル", "an encrypted entry"),
+        "symlink" => ("シンボリックリンク", "a symbolic link"),
+        "entry-too-large" => (
+            "サイズが上限を超えるファイル",
+            "an entry over the size limit",
+        ),
+        "unsupported-method" => (
+            "対応していない圧縮方式",
+            "an unsupported compression method",
+        ),
         "image-too-large" => (
             "画像の画素数が上限を超えています",
             "the image has too many pixels",
