@@ -2,8 +2,11 @@
 //! removed when nothing in them may cross. Outputs read with the zip
 //! crate's reader and mail-parser, not with the code under test.
 
+mod support;
+
 use base64::Engine;
 use mukaika_sanitize::{Action, Policy, Verdict, sanitize};
+use zip::CompressionMethod::Deflated;
 
 fn mail_with_zip(name: &str, zip: &[u8]) -> Vec<u8> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(zip);
@@ -14,19 +17,6 @@ fn mail_with_zip(name: &str, zip: &[u8]) -> Vec<u8> {
          --z\r\nContent-Type: application/zip; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--z--\r\n"
     )
     .into_bytes()
-}
-
-fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut out);
-    for (name, bytes) in files {
-        zip.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(bytes).unwrap();
-    }
-    zip.finish().unwrap();
-    out.into_inner()
 }
 
 fn body(message: &[u8]) -> String {
@@ -62,7 +52,10 @@ fn an_encrypted_zip_is_held_and_the_rest_delivered() {
 
 #[test]
 fn a_zip_of_only_executables_is_removed() {
-    let zip = zip_of(&[("a.exe", b"MZ\x90\0stub"), ("b.js", b"WScript.Echo(1)")]);
+    let zip = support::zip_of(
+        &[("a.exe", b"MZ\x90\0stub"), ("b.js", b"WScript.Echo(1)")],
+        Deflated,
+    );
     let out = sanitize(&mail_with_zip("tools.zip", &zip), &Policy::default());
     let part = &out.report.parts[1];
     assert_eq!(
@@ -73,12 +66,18 @@ fn a_zip_of_only_executables_is_removed() {
 
 #[test]
 fn a_rebuilt_zip_holds_only_sanitized_entries() {
-    let inner = zip_of(&[("page.html", b"<script>x()</script><p>INNER</p>")]);
-    let zip = zip_of(&[
-        ("docs/readme.txt", b"README-TEXT"),
-        ("run.bat", b"del /q *"),
-        ("inner.zip", &inner),
-    ]);
+    let inner = support::zip_of(
+        &[("page.html", b"<script>x()</script><p>INNER</p>")],
+        Deflated,
+    );
+    let zip = support::zip_of(
+        &[
+            ("docs/readme.txt", b"README-TEXT"),
+            ("run.bat", b"del /q *"),
+            ("inner.zip", &inner),
+        ],
+        Deflated,
+    );
     let out = sanitize(&mail_with_zip("docs.zip", &zip), &Policy::default());
     assert_eq!(out.report.parts[1].reason, "archive-rebuilt");
     let parsed = mail_parser::MessageParser::new()

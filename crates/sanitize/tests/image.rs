@@ -2,11 +2,14 @@
 //! before allocation. Outputs are checked at the byte level (segments and
 //! chunks), not with the code under test.
 
+mod support;
+
 use std::io::Cursor;
 use std::time::Instant;
 
 use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use mukaika_sanitize::image::{Error, ImageOptions, OutputFormat, reencode};
+use support::crc32;
 
 fn png(width: u32, height: u32) -> Vec<u8> {
     let img = RgbaImage::from_fn(width, height, |x, y| Rgba([x as u8, y as u8, 200, 255]));
@@ -37,22 +40,6 @@ fn jpeg_with_exif_and_payload() -> Vec<u8> {
     out.extend_from_slice(&plain[2..]);
     out.extend_from_slice(b"PK\x03\x04 hidden zip after the image");
     out
-}
-
-/// CRC-32 (ISO 3309), as PNG chunks carry it.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// PNG chunk types in order.

@@ -39,6 +39,18 @@ fn threat(part: Option<&str>) -> Threat {
     }
 }
 
+/// The second run: the mail sanitized knowing `threats`.
+fn with_threats(policy: &Policy, threats: &[Threat]) -> mukaika_sanitize::Sanitized {
+    sanitize_with(
+        &mail(),
+        policy,
+        &Scan {
+            extract: false,
+            threats,
+        },
+    )
+}
+
 fn text(message: &[u8]) -> String {
     let parsed = mail_parser::MessageParser::new().parse(message).unwrap();
     parsed.body_text(0).unwrap().into_owned()
@@ -75,14 +87,7 @@ fn extract_returns_decoded_leaf_parts() {
 #[test]
 fn hold_delivers_only_a_notice_naming_sender_subject_and_threat() {
     let threats = [threat(Some("2"))];
-    let out = sanitize_with(
-        &mail(),
-        &Policy::default(),
-        &Scan {
-            extract: false,
-            threats: &threats,
-        },
-    );
+    let out = with_threats(&Policy::default(), &threats);
     assert_eq!(out.report.verdict, Verdict::Held);
     assert_eq!(out.report.reason.as_deref(), Some("virus-found"));
     assert_eq!(out.report.threats, threats);
@@ -106,14 +111,7 @@ fn remove_part_delivers_the_rest() {
         ..Policy::default()
     };
     let threats = [threat(Some("2"))];
-    let out = sanitize_with(
-        &mail(),
-        &policy,
-        &Scan {
-            extract: false,
-            threats: &threats,
-        },
-    );
+    let out = with_threats(&policy, &threats);
     assert_eq!(out.report.verdict, Verdict::Sanitized);
     assert_eq!(out.report.parts[1].action, Action::Removed);
     assert_eq!(out.report.parts[1].reason, "virus-found");
@@ -134,14 +132,7 @@ fn a_threat_no_part_accounts_for_holds_even_in_remove_part_mode() {
         ..Policy::default()
     };
     for threats in [[threat(None)], [threat(Some("7"))]] {
-        let out = sanitize_with(
-            &mail(),
-            &policy,
-            &Scan {
-                extract: false,
-                threats: &threats,
-            },
-        );
+        let out = with_threats(&policy, &threats);
         assert_eq!(out.report.verdict, Verdict::Held, "{threats:?}");
         let body = text(&out.message);
         assert!(body.contains("Virus found: Eicar-Test-Signature"), "{body}");
@@ -156,25 +147,11 @@ fn a_whole_message_match_explained_by_a_part_is_pinned() {
     };
     // What the pipeline reports: clamd matched the raw message and part 2.
     let threats = [threat(None), threat(Some("2"))];
-    let out = sanitize_with(
-        &mail(),
-        &policy,
-        &Scan {
-            extract: false,
-            threats: &threats,
-        },
-    );
+    let out = with_threats(&policy, &threats);
     assert_eq!(out.report.verdict, Verdict::Sanitized);
     assert_eq!(out.report.parts[1].reason, "virus-found");
     // Held instead: the notice names the threat once.
-    let out = sanitize_with(
-        &mail(),
-        &Policy::default(),
-        &Scan {
-            extract: false,
-            threats: &threats,
-        },
-    );
+    let out = with_threats(&Policy::default(), &threats);
     let body = text(&out.message);
     assert_eq!(body.matches("Virus found:").count(), 1, "{body}");
 }
