@@ -1,8 +1,10 @@
-//! The sanitizer core with the virus scan around it, as `serve` and
-//! `sanitize` both run it. The core stays pure: it sanitizes once and hands
-//! out the decoded parts; clamd scans the raw message and every part at
-//! once; only when it finds something does the core run again with the
-//! threats (hold, or remove the part, per the profile's `on_infected`).
+//! The sanitizer core with the virus scan around it and the output
+//! verifier after it, as `serve` and `sanitize` both run it. The core stays
+//! pure: it sanitizes once and hands out the decoded parts; clamd scans the
+//! raw message and every part at once; only when it finds something does
+//! the core run again with the threats (hold, or remove the part, per the
+//! profile's `on_infected`). What would cross is then checked by
+//! `mukaika-verify`; a violation (a sanitizer bug) holds the message.
 
 use std::sync::Arc;
 
@@ -10,6 +12,9 @@ use futures_util::future::join_all;
 use mukaika_sanitize::{Policy, Sanitized, Scan, Threat};
 use mukaika_scan::{Error as ScanError, Scanner, Verdict};
 use tokio::sync::Semaphore;
+
+/// Messages whose sanitized form failed output verification.
+pub const VERIFIER_VIOLATIONS: &str = "mukaika_verifier_violations_total";
 
 /// Sanitizes messages, scanning them when a scanner is configured.
 pub struct Sanitizer {
@@ -60,7 +65,8 @@ impl Sanitizer {
     /// error means the core panicked (a bug): the caller keeps the mail.
     pub async fn run(&self, raw: Arc<Vec<u8>>) -> anyhow::Result<Outcome> {
         let Some(scanner) = &self.scanner else {
-            return Ok(Outcome::Done(self.core(raw, Vec::new()).await?));
+            let sanitized = self.core(raw.clone(), Vec::new()).await?;
+            return Ok(Outcome::Done(self.verified(&raw, sanitized)));
         };
         // The raw message is scanned while the core works on it.
         let (whole, first) = tokio::join!(
@@ -91,7 +97,7 @@ impl Sanitizer {
             return Ok(Outcome::NoVerdict(failure));
         }
         if found.is_empty() {
-            return Ok(Outcome::Done(sanitized));
+            return Ok(Outcome::Done(self.verified(&raw, sanitized)));
         }
         if let Ok(version) = scanner.version().await {
             for threat in &mut found {
@@ -99,7 +105,21 @@ impl Sanitizer {
                 threat.database.clone_from(&version.database);
             }
         }
-        Ok(Outcome::Done(self.core(raw, found).await?))
+        let sanitized = self.core(raw.clone(), found).await?;
+        Ok(Outcome::Done(self.verified(&raw, sanitized)))
+    }
+
+    /// `sanitized` if the verifier lets it cross; else the notice that
+    /// holds the message, and an error line: this is a sanitizer bug.
+    fn verified(&self, raw: &[u8], sanitized: Sanitized) -> Sanitized {
+        let Err(violations) = mukaika_verify::verify(&sanitized.message) else {
+            return sanitized;
+        };
+        metrics::counter!(VERIFIER_VIOLATIONS).increment(1);
+        let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        tracing::error!(stage = "verifier", message_id = sanitized.report.message_id.as_deref().unwrap_or(""),
+            violations = ?list, "the sanitized message failed output verification (a sanitizer bug); it is held");
+        mukaika_sanitize::held(raw, &self.policy, "output-verification-failed")
     }
 
     /// One run of the core on a blocking thread, under a slot: the first
@@ -150,5 +170,32 @@ async fn scan_one(
                 _ => NoVerdict::Unavailable(format!("{what}: {e}")),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sanitized_message_the_verifier_refuses_is_held() {
+        let sanitizer = Sanitizer {
+            policy: Arc::new(Policy::default()),
+            scanner: None,
+            slots: Semaphore::new(1),
+        };
+        let raw = b"From: a@example.jp\r\nSubject: s\r\n\r\nbody\r\n";
+        let good = mukaika_sanitize::sanitize(raw, &sanitizer.policy);
+        assert_eq!(sanitizer.verified(raw, good.clone()).message, good.message);
+        // As if the core had a bug and let HTML through.
+        let mut bad = good;
+        bad.message = b"From: a@example.jp\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n".to_vec();
+        let held = sanitizer.verified(raw, bad);
+        assert_eq!(held.report.verdict, mukaika_sanitize::Verdict::Held);
+        assert_eq!(
+            held.report.reason.as_deref(),
+            Some("output-verification-failed")
+        );
+        assert!(mukaika_verify::verify(&held.message).is_ok());
     }
 }

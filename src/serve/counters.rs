@@ -37,5 +37,9 @@ pub fn install(listen: &str) -> anyhow::Result<()> {
         "Messages clamd gave no verdict on, by reason and what happened then"
     );
     describe_counter!(DELIVERIES, "Delivery outcomes per recipient");
+    describe_counter!(
+        crate::scan::VERIFIER_VIOLATIONS,
+        "Sanitized messages the output verifier refused (sanitizer bugs): alert on any"
+    );
     Ok(())
 }

@@ -161,6 +161,10 @@ fn message_reason(code: &str) -> (&'static str, &'static str) {
         "too-many-parts" => ("MIMEパートの数が上限を超えています", "too many MIME parts"),
         "unparseable" => ("メールとして解析できません", "not a parseable mail message"),
         "virus-found" => ("ウイルスを検出しました", "a virus was found"),
+        "output-verification-failed" => (
+            "無害化後の検査で問題が見つかりました",
+            "the sanitized message failed the final check",
+        ),
         "scan-unavailable" => (
             "ウイルス検査を実施できませんでした",
             "the virus scan could not be done",
