@@ -15,11 +15,13 @@
 //! - [`mail`]: limits on raw bytes, the MIME walk, charsets, kept headers,
 //!   the notice, and the output builder.
 //! - [`text`]: HTML to plain text, links neutralized.
+//! - [`pdf`]: PDF flattening: every page rendered to one image in a new PDF.
 //! - [`policy`] and [`report`]: what comes in with the bytes, and what goes
 //!   out with them.
 #![forbid(unsafe_code)]
 
 pub mod mail;
+pub mod pdf;
 pub mod policy;
 pub mod report;
 pub mod text;
