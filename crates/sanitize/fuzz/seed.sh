@@ -1,5 +1,7 @@
 #!/bin/sh
-# Seeds the fuzz corpora: the project's sample mails, and a few zips.
+# Seeds the fuzz corpora: mails from the project's samples; a few zips;
+# PDFs from the generator of the flatten tests (text, photo, active
+# content, rotated and landscape pages, the encrypted test files).
 set -eu
 here=$(dirname "$0")
 mkdir -p "$here/corpus/sanitize_mail" "$here/corpus/unpack_zip"
@@ -37,3 +39,4 @@ enc[6] |= 1
 enc[enc.find(b"PK\x01\x02") + 8] |= 1
 save("encrypted.zip", bytes(enc))
 PY
+cargo test --manifest-path "$here/../Cargo.toml" --test pdf_flatten -- --ignored write_generated_pdfs
