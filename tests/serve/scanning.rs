@@ -335,3 +335,29 @@ fn sanitize_command_scans_when_the_config_enables_clamd() {
         "{report}"
     );
 }
+
+#[test]
+fn a_part_too_large_for_clamd_is_held_not_retried() {
+    let clamd = start_clamd();
+    let sink = Sink::start();
+    let relay = relay(&sink, &clamd, &[("scanner.max_stream_bytes", "4096")]);
+    let big = "大きな添付ファイル。".repeat(1000).into_bytes();
+    let id = send(&relay, &with_attachment("too-large", "big.txt", &big, 76));
+    let body = delivered_with(&sink, "too-large", 1);
+    assert!(
+        body.contains("ウイルス検査できるサイズを超えています"),
+        "{body}"
+    );
+    relay.wait_for_status(&id, "delivered", WAIT);
+    let record = record(&relay, &id);
+    assert_eq!(record["verdict"], "held");
+    assert_eq!(record["report"]["reason"], "scan-too-large");
+    assert!(
+        relay
+            .log()
+            .lines()
+            .any(|l| l.contains(&id) && l.contains("scan-held")),
+        "{}",
+        relay.log()
+    );
+}
