@@ -259,6 +259,34 @@ def bmp(width=3, height=2):
     return header + info + pixels
 
 
+def active_pdf():
+    """A one-page A4 PDF with Helvetica text, a JavaScript OpenAction, a
+    Link annotation to a URI and an embedded file: all of it must vanish."""
+    content = b"BT /F1 24 Tf 72 720 Td (PDF-VISIBLE-TEXT) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R /Names << /EmbeddedFiles << /Names [(x.exe) 7 0 R] >> >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 6 0 R >> >> /Annots [8 0 R] >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /S /JavaScript /JS (app.alert('pdf-js')) >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Filespec /F (x.exe) /EF << /F 9 0 R >> >>",
+        b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 740] /A << /S /URI /URI (https://evil.example.com/) >> >>",
+        b"<< /Type /EmbeddedFile /Length 4 >>\nstream\nMZ\x90\x00\nendstream",
+    ]
+    out = b"%PDF-1.7\n"
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
 def png_1x1():
     def chunk(kind, payload):
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
@@ -819,6 +847,16 @@ def _():
                       b64_lines(data) + "\r\n")
     lines = head(313, b_word("資料一式"), extra=['Content-Type: multipart/mixed; boundary="b313"'])
     return message(lines, multipart("b313", [text_part("資料一式を送ります。\n"), attachment]))
+
+
+@sample("314-pdf-active-content")
+def _():
+    attachment = part(['Content-Type: application/pdf; name="%s"' % b_word("見積書.pdf"),
+                       "Content-Transfer-Encoding: base64",
+                       'Content-Disposition: attachment; filename="%s"' % b_word("見積書.pdf")],
+                      b64_lines(active_pdf()) + "\r\n")
+    lines = head(314, b_word("見積書"), extra=['Content-Type: multipart/mixed; boundary="b314"'])
+    return message(lines, multipart("b314", [text_part("見積書をお送りします。\n"), attachment]))
 
 
 @sample("312-image-attachments")

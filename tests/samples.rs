@@ -65,6 +65,7 @@ const ALLOWED_OUTPUT_TYPES: &[&str] = &[
     "image/png",
     "image/jpeg",
     "application/zip",
+    "application/pdf",
 ];
 
 const ACTIONS: &[&str] = &[

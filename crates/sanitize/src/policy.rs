@@ -23,6 +23,8 @@ pub struct Policy {
     pub attachments: crate::attachment::Rules,
     /// How images are re-encoded.
     pub image: crate::image::ImageOptions,
+    /// How PDFs are flattened.
+    pub pdf: crate::pdf::FlattenOptions,
     pub limits: Limits,
     pub notice: NoticeText,
 }
@@ -37,6 +39,7 @@ impl Default for Policy {
             on_infected: OnInfected::Hold,
             attachments: crate::attachment::Rules::default(),
             image: crate::image::ImageOptions::default(),
+            pdf: crate::pdf::FlattenOptions::default(),
             limits: Limits::default(),
             notice: NoticeText::default(),
         }

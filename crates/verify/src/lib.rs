@@ -8,8 +8,9 @@ What may cross: a header section of 7-bit ASCII with only the kept fields;
 one text/plain body, or a multipart/mixed of that body and attachments of
 the allowed types, with no nested multipart or message; text that decodes;
 PNG holding only critical chunks and JPEG with no metadata segment, both
-decoding, with nothing after their end; zips of such text and images under
-relative names.
+decoding, with nothing after their end; flattened PDFs (pages that draw
+images only, no key of active content anywhere); zips of such text, images
+and PDFs under relative names.
 
 ```
 let ok = b"From: a@example.jp\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n";
@@ -21,6 +22,7 @@ assert!(mukaika_verify::verify(html).is_err());
 #![forbid(unsafe_code)]
 
 mod image;
+mod pdf;
 mod zip;
 
 use std::fmt;
@@ -45,12 +47,13 @@ const ALLOWED_HEADERS: [&str; 13] = [
 ];
 
 /// Content types an attachment may have.
-const ALLOWED_ATTACHMENTS: [&str; 5] = [
+const ALLOWED_ATTACHMENTS: [&str; 6] = [
     "text/plain",
     "text/csv",
     "image/png",
     "image/jpeg",
     "application/zip",
+    "application/pdf",
 ];
 
 /// One thing that may not cross.
@@ -191,6 +194,7 @@ pub(crate) fn content(
         "image/png" => image::png(bytes, &mut complain),
         "image/jpeg" => image::jpeg(bytes, &mut complain),
         "application/zip" => zip::entries(bytes, place, violation),
+        "application/pdf" => pdf::flattened(bytes, &mut complain),
         other => complain(format!("{other} may not cross")),
     }
 }

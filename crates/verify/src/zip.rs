@@ -41,6 +41,7 @@ pub fn entries(bytes: &[u8], place: &str, violation: &mut impl FnMut(String, Str
             "csv" => "text/csv",
             "png" => "image/png",
             "jpg" => "image/jpeg",
+            "pdf" => "application/pdf",
             _ => {
                 violation(entry_place, "an entry type a mail may not carry".into());
                 continue;

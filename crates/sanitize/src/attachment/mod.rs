@@ -15,6 +15,7 @@ pub use detect::{Class, Detected, detect};
 
 use crate::image;
 use crate::mail::{charset, filename, mime};
+use crate::pdf;
 use crate::policy::{Policy, TextAttachments};
 use crate::report::Action;
 use crate::text::{html, links};
@@ -26,6 +27,7 @@ use crate::text::{html, links};
 #[serde(default, deny_unknown_fields)]
 pub struct Rules {
     pub images: ImageRule,
+    pub pdf: PdfRule,
     pub archives: ArchiveRule,
 }
 
@@ -33,9 +35,19 @@ impl Default for Rules {
     fn default() -> Self {
         Self {
             images: ImageRule::Reencode,
+            pdf: PdfRule::Flatten,
             archives: ArchiveRule::Extract,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PdfRule {
+    /// Every page rendered and rebuilt as a PDF of page images
+    /// (`[profiles.NAME.pdf]`).
+    Flatten,
+    Remove,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -137,6 +149,20 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
                     body: Body::Binary(image.bytes),
                     ..delivered(Action::Converted, "image-reencoded")
                 }),
+                Err(e) => Outcome::Remove(e.reason()),
+            },
+        },
+        Class::Pdf => match policy.attachments.pdf {
+            PdfRule::Remove => Outcome::Remove("removed-by-profile"),
+            PdfRule::Flatten => match pdf::flatten(input.bytes, &policy.pdf) {
+                Ok(flat) => Outcome::Deliver(Delivered {
+                    filename: filename::converted_extension(input.name, "pdf", &["pdf"]),
+                    content_type: "application/pdf",
+                    body: Body::Binary(flat.pdf),
+                    ..delivered(Action::Flattened, "pdf-flattened")
+                }),
+                // A password: nothing could be seen; the original waits.
+                Err(pdf::Error::PasswordProtected) => Outcome::Hold("pdf-password"),
                 Err(e) => Outcome::Remove(e.reason()),
             },
         },

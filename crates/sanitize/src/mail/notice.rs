@@ -188,6 +188,10 @@ fn conversion(code: &str) -> (&'static str, &'static str) {
             "はHTMLからテキストに変換して届けています。",
             "was converted from HTML to plain text.",
         ),
+        "pdf-flattened" => (
+            "は各ページを画像にしたPDFに作り直して届けています（文字の検索・コピーはできません）。",
+            "was rebuilt as a PDF of page images (its text cannot be searched or copied).",
+        ),
         "archive-rebuilt" => (
             "は中のファイルを一つずつ無害化し、作り直して届けています。",
             "was rebuilt from its entries, each sanitized.",
@@ -215,6 +219,13 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
             "a file type that could not be recognised",
         ),
         "removed-by-profile" => ("設定によりこの種類は削除", "this profile removes this type"),
+        "pdf-password" => ("パスワード付きのPDF", "a password-protected PDF"),
+        "pdf-too-many-pages" => ("ページ数が上限を超えるPDF", "a PDF with too many pages"),
+        "pdf-page-too-large" | "pdf-image-too-large" => (
+            "ページまたは画像が大きすぎるPDF",
+            "a PDF whose pages or images are too large",
+        ),
+        "pdf-broken" => ("読み取れないPDF", "a PDF that could not be read"),
         "archive-encrypted" => (
             "パスワード付きの圧縮ファイル",
             "a password-protected archive",
