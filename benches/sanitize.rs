@@ -1,6 +1,7 @@
 //! Throughput of the sanitizer core on the three mails of docs/PERFORMANCE.md:
 //! (a) a 20 KB ISO-2022-JP text mail, (b) a 100 KB HTML mail, (c) a 5 MB
-//! mail with attachments, plus the even (a)+(b) mix the target is set on.
+//! mail with attachments, plus the even (a)+(b) mix the target is set on;
+//! and the output verifier on what the core delivers for each.
 //! Inputs come from `corpus/`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -31,6 +32,19 @@ fn bench(c: &mut Criterion) {
             sanitize(black_box(&b), &policy)
         })
     });
+    group.finish();
+
+    // The output verifier, on what the core delivers for each mail.
+    let mut group = c.benchmark_group("verify");
+    for (name, mail) in [
+        ("a_jis_text_20k", jis_text_mail()),
+        ("b_html_100k", html_mail()),
+        ("c_attachments_5m", large_mail()),
+    ] {
+        let output = sanitize(&mail, &policy).message;
+        assert!(mukaika_verify::verify(&output).is_ok());
+        group.bench_function(name, |b| b.iter(|| mukaika_verify::verify(black_box(&output))));
+    }
     group.finish();
 }
 

@@ -65,8 +65,7 @@ impl Sanitizer {
     /// error means the core panicked (a bug): the caller keeps the mail.
     pub async fn run(&self, raw: Arc<Vec<u8>>) -> anyhow::Result<Outcome> {
         let Some(scanner) = &self.scanner else {
-            let sanitized = self.core(raw.clone(), Vec::new()).await?;
-            return Ok(Outcome::Done(self.verified(&raw, sanitized)));
+            return Ok(Outcome::Done(self.core(raw, Vec::new()).await?));
         };
         // The raw message is scanned while the core works on it.
         let (whole, first) = tokio::join!(
@@ -97,7 +96,7 @@ impl Sanitizer {
             return Ok(Outcome::NoVerdict(failure));
         }
         if found.is_empty() {
-            return Ok(Outcome::Done(self.verified(&raw, sanitized)));
+            return Ok(Outcome::Done(sanitized));
         }
         if let Ok(version) = scanner.version().await {
             for threat in &mut found {
@@ -105,26 +104,12 @@ impl Sanitizer {
                 threat.database.clone_from(&version.database);
             }
         }
-        let sanitized = self.core(raw.clone(), found).await?;
-        Ok(Outcome::Done(self.verified(&raw, sanitized)))
+        Ok(Outcome::Done(self.core(raw, found).await?))
     }
 
-    /// `sanitized` if the verifier lets it cross; else the notice that
-    /// holds the message, and an error line: this is a sanitizer bug.
-    fn verified(&self, raw: &[u8], sanitized: Sanitized) -> Sanitized {
-        let Err(violations) = mukaika_verify::verify(&sanitized.message) else {
-            return sanitized;
-        };
-        metrics::counter!(VERIFIER_VIOLATIONS).increment(1);
-        let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
-        tracing::error!(stage = "verifier", message_id = sanitized.report.message_id.as_deref().unwrap_or(""),
-            violations = ?list, "the sanitized message failed output verification (a sanitizer bug); it is held");
-        mukaika_sanitize::held(raw, &self.policy, "output-verification-failed")
-    }
-
-    /// One run of the core on a blocking thread, under a slot: the first
-    /// (no threats yet) hands out the decoded parts when there is a
-    /// scanner to give them to.
+    /// One run of the core and the verifier on a blocking thread, under a
+    /// slot: the first (no threats yet) hands out the decoded parts when
+    /// there is a scanner to give them to.
     async fn core(&self, raw: Arc<Vec<u8>>, threats: Vec<Threat>) -> anyhow::Result<Sanitized> {
         let _slot = self.slots.acquire().await?;
         let policy = self.policy.clone();
@@ -134,9 +119,30 @@ impl Sanitizer {
                 extract,
                 threats: &threats,
             };
-            mukaika_sanitize::sanitize_with(&raw, &policy, &scan)
+            verified(
+                &raw,
+                &policy,
+                mukaika_sanitize::sanitize_with(&raw, &policy, &scan),
+            )
         });
         Ok(run.await?)
+    }
+}
+
+/// `sanitized` if the verifier lets it cross; else the notice that holds
+/// the message, and an error line: this is a sanitizer bug. The decoded
+/// parts for the scanner go along either way.
+fn verified(raw: &[u8], policy: &Policy, sanitized: Sanitized) -> Sanitized {
+    let Err(violations) = mukaika_verify::verify(&sanitized.message) else {
+        return sanitized;
+    };
+    metrics::counter!(VERIFIER_VIOLATIONS).increment(1);
+    let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    tracing::error!(stage = "verifier", message_id = sanitized.report.message_id.as_deref().unwrap_or(""),
+        violations = ?list, "the sanitized message failed output verification (a sanitizer bug); it is held");
+    Sanitized {
+        extracted: sanitized.extracted,
+        ..mukaika_sanitize::held(raw, policy, "output-verification-failed")
     }
 }
 
@@ -179,18 +185,14 @@ mod tests {
 
     #[test]
     fn a_sanitized_message_the_verifier_refuses_is_held() {
-        let sanitizer = Sanitizer {
-            policy: Arc::new(Policy::default()),
-            scanner: None,
-            slots: Semaphore::new(1),
-        };
+        let policy = Policy::default();
         let raw = b"From: a@example.jp\r\nSubject: s\r\n\r\nbody\r\n";
-        let good = mukaika_sanitize::sanitize(raw, &sanitizer.policy);
-        assert_eq!(sanitizer.verified(raw, good.clone()).message, good.message);
+        let good = mukaika_sanitize::sanitize(raw, &policy);
+        assert_eq!(verified(raw, &policy, good.clone()).message, good.message);
         // As if the core had a bug and let HTML through.
         let mut bad = good;
         bad.message = b"From: a@example.jp\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n".to_vec();
-        let held = sanitizer.verified(raw, bad);
+        let held = verified(raw, &policy, bad);
         assert_eq!(held.report.verdict, mukaika_sanitize::Verdict::Held);
         assert_eq!(
             held.report.reason.as_deref(),
