@@ -15,6 +15,7 @@
 //! - [`mail`]: limits on raw bytes, the MIME walk, charsets, kept headers,
 //!   the notice, and the output builder.
 //! - [`text`]: HTML to plain text, links neutralized.
+//! - [`ooxml`]: docx, xlsx and pptx rebuilt without macros, objects or links out.
 //! - [`policy`] and [`report`]: what comes in with the bytes, and what goes
 //!   out with them.
 //! - [`scanning`]: the seam for a virus scanner: decoded parts out, threats
@@ -22,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 pub mod mail;
+pub mod ooxml;
 pub mod policy;
 pub mod report;
 pub mod scanning;
