@@ -1,7 +1,8 @@
 #!/bin/sh
 # Seeds the fuzz corpora: mails from the project's samples; a few zips;
 # PDFs from the generator of the flatten tests (text, photo, active
-# content, rotated and landscape pages, the encrypted test files).
+# content, rotated and landscape pages, the encrypted test files); Office
+# files from the fixtures of tests/ooxml.rs.
 set -eu
 here=$(dirname "$0")
 mkdir -p "$here/corpus/sanitize_mail" "$here/corpus/unpack_zip"
@@ -40,3 +41,4 @@ enc[enc.find(b"PK\x01\x02") + 8] |= 1
 save("encrypted.zip", bytes(enc))
 PY
 cargo test --manifest-path "$here/../Cargo.toml" --test pdf_flatten -- --ignored write_generated_pdfs
+cargo test --manifest-path "$here/../Cargo.toml" --test ooxml -- --ignored write_fuzz_seeds

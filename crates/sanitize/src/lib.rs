@@ -18,6 +18,7 @@
 //! - [`mail`]: limits on raw bytes, the MIME walk, charsets, kept headers,
 //!   the notice, and the output builder.
 //! - [`text`]: HTML to plain text, links neutralized.
+//! - [`ooxml`]: docx, xlsx and pptx rebuilt without macros, objects or links out.
 //! - [`pdf`]: PDF flattening: every page rendered to one image in a new PDF.
 //! - [`policy`] and [`report`]: what comes in with the bytes, and what goes
 //!   out with them.
@@ -29,6 +30,7 @@ pub mod archive;
 pub mod attachment;
 pub mod image;
 pub mod mail;
+pub mod ooxml;
 pub mod pdf;
 pub mod policy;
 pub mod report;
