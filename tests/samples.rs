@@ -66,6 +66,9 @@ const ALLOWED_OUTPUT_TYPES: &[&str] = &[
     "image/jpeg",
     "application/zip",
     "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 ];
 
 const ACTIONS: &[&str] = &[

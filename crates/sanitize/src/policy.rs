@@ -91,6 +91,8 @@ pub struct Limits {
     pub max_parts: usize,
     /// Archives unpacked (to scan their entries, and to sanitize them).
     pub archive: crate::archive::Limits,
+    /// Office Open XML packages read to clean them.
+    pub office: crate::ooxml::Limits,
 }
 
 impl Default for Limits {
@@ -102,6 +104,7 @@ impl Default for Limits {
             max_depth: 20,
             max_parts: 500,
             archive: crate::archive::Limits::default(),
+            office: crate::ooxml::Limits::default(),
         }
     }
 }

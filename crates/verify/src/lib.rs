@@ -9,8 +9,9 @@ one text/plain body, or a multipart/mixed of that body and attachments of
 the allowed types, with no nested multipart or message; text that decodes;
 PNG holding only critical chunks and JPEG with no metadata segment, both
 decoding, with nothing after their end; flattened PDFs (pages that draw
-images only, no key of active content anywhere); zips of such text, images
-and PDFs under relative names.
+images only, no key of active content anywhere); Office Open XML with no
+macro, ActiveX, OLE or external part or relationship; zips of such files
+under relative names.
 
 ```
 let ok = b"From: a@example.jp\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n";
@@ -22,6 +23,7 @@ assert!(mukaika_verify::verify(html).is_err());
 #![forbid(unsafe_code)]
 
 mod image;
+mod ooxml;
 mod pdf;
 mod zip;
 
@@ -47,14 +49,20 @@ const ALLOWED_HEADERS: [&str; 13] = [
 ];
 
 /// Content types an attachment may have.
-const ALLOWED_ATTACHMENTS: [&str; 6] = [
+const ALLOWED_ATTACHMENTS: [&str; 9] = [
     "text/plain",
     "text/csv",
     "image/png",
     "image/jpeg",
     "application/zip",
     "application/pdf",
+    DOCX,
+    XLSX,
+    PPTX,
 ];
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const PPTX: &str = "application/vnd.openxmlformats-officedocument.presentationml.presentation";
 
 /// One thing that may not cross.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,6 +203,7 @@ pub(crate) fn content(
         "image/jpeg" => image::jpeg(bytes, &mut complain),
         "application/zip" => zip::entries(bytes, place, violation),
         "application/pdf" => pdf::flattened(bytes, &mut complain),
+        DOCX | XLSX | PPTX => ooxml::cleaned(bytes, &mut complain),
         other => complain(format!("{other} may not cross")),
     }
 }

@@ -170,7 +170,10 @@ mod tests {
         flattened(&active_pdf(), &mut |w| found.push(w));
         assert!(found.iter().any(|w| w.contains("/OpenAction")), "{found:?}");
         assert!(found.iter().any(|w| w.contains("/Font")), "{found:?}");
-        assert!(found.iter().any(|w| w.contains("resource /Font")), "{found:?}");
+        assert!(
+            found.iter().any(|w| w.contains("resource /Font")),
+            "{found:?}"
+        );
         let mut found = Vec::new();
         flattened(b"%PDF-garbage", &mut |w| found.push(w));
         assert_eq!(found.len(), 1, "{found:?}");

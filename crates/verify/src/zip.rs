@@ -42,6 +42,9 @@ pub fn entries(bytes: &[u8], place: &str, violation: &mut impl FnMut(String, Str
             "png" => "image/png",
             "jpg" => "image/jpeg",
             "pdf" => "application/pdf",
+            "docx" => crate::DOCX,
+            "xlsx" => crate::XLSX,
+            "pptx" => crate::PPTX,
             _ => {
                 violation(entry_place, "an entry type a mail may not carry".into());
                 continue;

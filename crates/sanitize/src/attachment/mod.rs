@@ -15,6 +15,7 @@ pub use detect::{Class, Detected, detect};
 
 use crate::image;
 use crate::mail::{charset, filename, mime};
+use crate::ooxml;
 use crate::pdf;
 use crate::policy::{Policy, TextAttachments};
 use crate::report::Action;
@@ -28,6 +29,7 @@ use crate::text::{html, links};
 pub struct Rules {
     pub images: ImageRule,
     pub pdf: PdfRule,
+    pub office: OfficeRule,
     pub archives: ArchiveRule,
 }
 
@@ -36,6 +38,7 @@ impl Default for Rules {
         Self {
             images: ImageRule::Reencode,
             pdf: PdfRule::Flatten,
+            office: OfficeRule::Clean,
             archives: ArchiveRule::Extract,
         }
     }
@@ -55,6 +58,16 @@ pub enum PdfRule {
 pub enum ImageRule {
     /// Decode and encode the pixels afresh (`[profiles.NAME.image]`).
     Reencode,
+    Remove,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OfficeRule {
+    /// Office Open XML rebuilt from its known-safe parts: no macros,
+    /// ActiveX, OLE objects, external links or DDE; a macro-enabled file
+    /// becomes its macro-free type (`.docm` → `.docx`).
+    Clean,
     Remove,
 }
 
@@ -166,6 +179,10 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
                 Err(e) => Outcome::Remove(e.reason()),
             },
         },
+        Class::Ooxml => match policy.attachments.office {
+            OfficeRule::Remove => Outcome::Remove("removed-by-profile"),
+            OfficeRule::Clean => office(input, policy),
+        },
         Class::Zip => match policy.attachments.archives {
             ArchiveRule::Remove => Outcome::Remove("removed-by-profile"),
             ArchiveRule::Extract => repack::repack(input, policy),
@@ -173,6 +190,40 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
         Class::Dangerous(reason) => Outcome::Remove(reason),
         Class::Unknown => Outcome::Remove("unrecognised-type"),
         _ => Outcome::Remove("attachment-type-not-allowed"),
+    }
+}
+
+/// Extensions a cleaned Office file may replace (`マクロ.docm` →
+/// `マクロ.docx`).
+const OFFICE_EXTENSIONS: [&str; 12] = [
+    "docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "xltm", "pptx", "pptm", "ppsx", "ppsm",
+];
+
+/// Office Open XML cleaned; an encrypted one is held.
+fn office(input: &Input<'_>, policy: &Policy) -> Outcome {
+    match ooxml::clean(input.bytes, &policy.limits.office) {
+        Ok(cleaned) => Outcome::Deliver(Delivered {
+            filename: filename::converted_extension(
+                input.name,
+                cleaned.kind.extension(),
+                &OFFICE_EXTENSIONS,
+            ),
+            content_type: cleaned.kind.mime_type(),
+            body: Body::Binary(cleaned.bytes),
+            removed_inside: cleaned
+                .removed
+                .into_iter()
+                .map(|r| (r.part, r.reason))
+                .collect(),
+            ..delivered(Action::Cleaned, "office-cleaned")
+        }),
+        Err(ooxml::Error::Encrypted) => Outcome::Hold("office-password"),
+        Err(e) => Outcome::Remove(match e.reason() {
+            "not-ooxml" => "office-not-ooxml",
+            "too-large" | "zip-bomb" => "office-too-large",
+            "entity-declaration" => "office-entity-declaration",
+            _ => "office-corrupt",
+        }),
     }
 }
 

@@ -188,6 +188,10 @@ fn conversion(code: &str) -> (&'static str, &'static str) {
             "はHTMLからテキストに変換して届けています。",
             "was converted from HTML to plain text.",
         ),
+        "office-cleaned" => (
+            "はマクロや外部参照などを取り除いて作り直して届けています。",
+            "was rebuilt without macros, embedded objects or external links.",
+        ),
         "pdf-flattened" => (
             "は各ページを画像にしたPDFに作り直して届けています（文字の検索・コピーはできません）。",
             "was rebuilt as a PDF of page images (its text cannot be searched or copied).",
@@ -220,6 +224,36 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
         ),
         "removed-by-profile" => ("設定によりこの種類は削除", "this profile removes this type"),
         "pdf-password" => ("パスワード付きのPDF", "a password-protected PDF"),
+        "office-password" => (
+            "パスワード付きのOfficeファイル",
+            "a password-protected Office file",
+        ),
+        "office-not-ooxml"
+        | "office-corrupt"
+        | "office-too-large"
+        | "office-entity-declaration" => (
+            "読み取れないか不正なOfficeファイル",
+            "an Office file that could not be read safely",
+        ),
+        "vba" | "xlm-macro-sheet" | "dialog-sheet" | "macro-reference" => ("マクロ", "a macro"),
+        "activex" | "form-control" => (
+            "ActiveX・フォームコントロール",
+            "an ActiveX or form control",
+        ),
+        "ole-object" | "embedding" => ("埋め込みオブジェクト", "an embedded object"),
+        "external-relationship"
+        | "external-link"
+        | "attached-template"
+        | "external-data"
+        | "external-reference"
+        | "sub-document"
+        | "frame"
+        | "hyperlink" => ("外部への参照・リンク", "a reference to something outside"),
+        "dde-field" | "dde-link" | "field-code" => (
+            "DDEなど外部を呼び出すフィールド",
+            "a DDE or other active field",
+        ),
+        "custom-ui" => ("カスタムUI", "a custom UI"),
         "pdf-too-many-pages" => ("ページ数が上限を超えるPDF", "a PDF with too many pages"),
         "pdf-page-too-large" | "pdf-image-too-large" => (
             "ページまたは画像が大きすぎるPDF",
