@@ -43,7 +43,9 @@ fn bench(c: &mut Criterion) {
     ] {
         let output = sanitize(&mail, &policy).message;
         assert!(mukaika_verify::verify(&output).is_ok());
-        group.bench_function(name, |b| b.iter(|| mukaika_verify::verify(black_box(&output))));
+        group.bench_function(name, |b| {
+            b.iter(|| mukaika_verify::verify(black_box(&output)))
+        });
     }
     group.finish();
 }
