@@ -5,7 +5,6 @@
 
 use std::io::Cursor;
 
-use ::image::codecs::jpeg::JpegEncoder;
 use ::image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use ::image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde::Deserialize;
@@ -125,14 +124,17 @@ pub fn reencode(bytes: &[u8], options: &ImageOptions) -> Result<Reencoded, Error
     };
     let (width, height) = (pixels.width(), pixels.height());
     let mut out = Vec::new();
-    if photo {
+    // jpeg-encoder takes sides up to 65,535 pixels; a wider "photo" goes
+    // out as PNG.
+    let sides = u16::try_from(width).ok().zip(u16::try_from(height).ok());
+    if photo && let Some((w, h)) = sides {
         // JPEG has no alpha: flatten on white first.
         let rgb = on_white(&pixels);
-        JpegEncoder::new_with_quality(&mut out, options.jpeg_quality.clamp(1, 100))
-            .encode_image(&rgb)
-            .map_err(broken)?;
+        let quality = options.jpeg_quality.clamp(1, 100);
+        let bytes = jpeg(rgb.as_bytes(), w, h, false, quality)
+            .ok_or_else(|| Error::Broken("JPEG encoding failed".into()))?;
         Ok(Reencoded {
-            bytes: out,
+            bytes,
             extension: "jpg",
             content_type: "image/jpeg",
             width,
@@ -152,6 +154,28 @@ pub fn reencode(bytes: &[u8], options: &ImageOptions) -> Result<Reencoded, Error
             height,
         })
     }
+}
+
+/// 8-bit grey or RGB samples as a baseline JPEG. jpeg-encoder (without its
+/// `simd` feature: no unsafe code) is several times faster than the image
+/// crate's encoder; the PDF flattener uses it for photographic pages too.
+pub(crate) fn jpeg(
+    samples: &[u8],
+    width: u16,
+    height: u16,
+    gray: bool,
+    quality: u8,
+) -> Option<Vec<u8>> {
+    let color = if gray {
+        jpeg_encoder::ColorType::Luma
+    } else {
+        jpeg_encoder::ColorType::Rgb
+    };
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, quality)
+        .encode(samples, width, height, color)
+        .ok()?;
+    Some(out)
 }
 
 /// The image as 8-bit RGB, transparent areas composed over white.

@@ -41,7 +41,6 @@ use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
-use jpeg_encoder::{ColorType, Encoder};
 
 /// Samples per pixel of the page image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,13 +188,5 @@ fn flate(samples: &[u8]) -> Vec<u8> {
 }
 
 fn jpeg(samples: &[u8], width: u16, height: u16, colors: Colors) -> Option<Vec<u8>> {
-    let color_type = match colors {
-        Colors::Gray => ColorType::Luma,
-        Colors::Rgb => ColorType::Rgb,
-    };
-    let mut out = Vec::new();
-    Encoder::new(&mut out, JPEG_QUALITY)
-        .encode(samples, width, height, color_type)
-        .ok()?;
-    Some(out)
+    crate::image::jpeg(samples, width, height, colors == Colors::Gray, JPEG_QUALITY)
 }
