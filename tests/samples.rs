@@ -33,43 +33,10 @@ mod clamd;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_mukaika");
 
-/// Top-level header fields a delivered mail may carry (docs: headers.rs).
-const ALLOWED_HEADERS: &[&str] = &[
-    "From",
-    "To",
-    "Cc",
-    "Reply-To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "In-Reply-To",
-    "References",
-    "X-Mukaika-Sanitized",
-    "MIME-Version",
-    "Content-Type",
-    "Content-Transfer-Encoding",
-];
-
-/// Header fields a part of a delivered multipart may carry.
-const ALLOWED_PART_HEADERS: &[&str] = &[
-    "Content-Type",
-    "Content-Transfer-Encoding",
-    "Content-Disposition",
-];
-
-/// What a delivered leaf may be today. Widen this when the core starts
-/// delivering converted attachments (images, image-only PDF).
-const ALLOWED_OUTPUT_TYPES: &[&str] = &[
-    "text/plain",
-    "text/csv",
-    "image/png",
-    "image/jpeg",
-    "application/zip",
-    "application/pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-];
+// What a delivered mail may carry: the output verifier's allow-lists.
+use mukaika_verify::{
+    ALLOWED_ATTACHMENTS as ALLOWED_OUTPUT_TYPES, ALLOWED_HEADERS, ALLOWED_PART_HEADERS,
+};
 
 const ACTIONS: &[&str] = &[
     "kept",

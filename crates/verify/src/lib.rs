@@ -32,7 +32,7 @@ use std::fmt;
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 /// Header fields a sanitized message may carry.
-const ALLOWED_HEADERS: [&str; 13] = [
+pub const ALLOWED_HEADERS: [&str; 13] = [
     "From",
     "To",
     "Cc",
@@ -48,8 +48,15 @@ const ALLOWED_HEADERS: [&str; 13] = [
     "Content-Transfer-Encoding",
 ];
 
+/// Header fields a part of the multipart may carry.
+pub const ALLOWED_PART_HEADERS: [&str; 3] = [
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+];
+
 /// Content types an attachment may have.
-const ALLOWED_ATTACHMENTS: [&str; 9] = [
+pub const ALLOWED_ATTACHMENTS: [&str; 9] = [
     "text/plain",
     "text/csv",
     "image/png",
@@ -156,13 +163,9 @@ fn parts(message: &mail_parser::Message<'_>, violation: &mut impl FnMut(String, 
         for header in &part.headers {
             let name = header.name();
             if id > 0
-                && ![
-                    "Content-Type",
-                    "Content-Transfer-Encoding",
-                    "Content-Disposition",
-                ]
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(name))
+                && !ALLOWED_PART_HEADERS
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(name))
             {
                 violation(place(), format!("part header {name:?}"));
             }
