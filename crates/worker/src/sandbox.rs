@@ -1,0 +1,1 @@
+//! The worker's sandbox (to be written).
