@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mukaika::scan::{Outcome, Sanitizer};
+use mukaika::scan::{Engine, Outcome, Sanitizer};
 use mukaika_sanitize::Policy;
 use mukaika_scan::{Config, Scanner};
 
@@ -20,7 +20,9 @@ fn sanitizer(scanner: Option<Scanner>) -> Sanitizer {
     Sanitizer {
         policy: Arc::new(Policy::default()),
         scanner,
-        slots: tokio::sync::Semaphore::new(2),
+        engine: Engine::InProcess {
+            slots: tokio::sync::Semaphore::new(2),
+        },
     }
 }
 

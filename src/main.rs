@@ -39,6 +39,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Internal: a sandboxed worker process, started by serve and sanitize.
+    #[command(hide = true)]
+    Worker(cmd::worker::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Quarantine(args) => cmd::quarantine::run(args),
         Command::Sanitize(args) => cmd::sanitize::run(args),
         Command::CheckConfig { config } => cmd::check_config::run(config.as_deref()),
+        Command::Worker(args) => cmd::worker::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

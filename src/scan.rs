@@ -5,12 +5,18 @@
 //! the core run again with the threats (hold, or remove the part, per the
 //! profile's `on_infected`). What would cross is then checked by
 //! `mukaika-verify`; a violation (a sanitizer bug) holds the message.
+//!
+//! The core runs in sandboxed worker processes ([`Engine::Workers`]): a
+//! worker that times out, dies or answers garbage holds the message, with
+//! the reason in its report. In-process runs ([`Engine::InProcess`]) are
+//! for benches and tests that measure the core itself.
 
 use std::sync::Arc;
 
 use futures_util::future::join_all;
-use mukaika_sanitize::{Policy, Sanitized, Scan, Threat};
+use mukaika_sanitize::{HoldReason, Policy, Sanitized, Scan, Threat};
 use mukaika_scan::{Error as ScanError, Scanner, Verdict};
+use mukaika_worker::Pool;
 use tokio::sync::Semaphore;
 
 /// Messages whose sanitized form failed output verification.
@@ -20,9 +26,20 @@ pub const VERIFIER_VIOLATIONS: &str = "mukaika_verifier_violations_total";
 pub struct Sanitizer {
     pub policy: Arc<Policy>,
     pub scanner: Option<Scanner>,
-    /// Sanitizations at once: CPU-bound, so one per worker (core).
-    pub slots: Semaphore,
+    pub engine: Engine,
 }
+
+/// Where the core runs.
+pub enum Engine {
+    /// In sandboxed worker processes: what `serve` and `sanitize` use.
+    Workers(Pool),
+    /// In this process, on blocking threads, `slots` at once: for benches
+    /// and tests of the core alone. Never for untrusted mail in `serve`.
+    InProcess { slots: Semaphore },
+}
+
+/// Messages held because their worker failed, by reason.
+pub const WORKER_FAILURES: &str = "mukaika_worker_failures_total";
 
 /// Why there is no scan verdict. Never read as clean.
 #[derive(Debug)]
@@ -34,11 +51,11 @@ pub enum NoVerdict {
 }
 
 impl NoVerdict {
-    /// The core's reason code for a message held for this.
-    pub fn reason(&self) -> &'static str {
+    /// Why a message is held for this.
+    pub fn reason(&self) -> HoldReason {
         match self {
-            NoVerdict::Unavailable(_) => "scan-unavailable",
-            NoVerdict::TooLarge(_) => "scan-too-large",
+            NoVerdict::Unavailable(_) => HoldReason::ScanUnavailable,
+            NoVerdict::TooLarge(_) => HoldReason::ScanTooLarge,
         }
     }
 }
@@ -107,43 +124,104 @@ impl Sanitizer {
         Ok(Outcome::Done(self.core(raw, found).await?))
     }
 
-    /// One run of the core and the verifier on a blocking thread, under a
-    /// slot: the first (no threats yet) hands out the decoded parts when
-    /// there is a scanner to give them to.
-    async fn core(&self, raw: Arc<Vec<u8>>, threats: Vec<Threat>) -> anyhow::Result<Sanitized> {
-        let _slot = self.slots.acquire().await?;
+    /// The notice that holds `raw` for `reason`.
+    pub async fn hold(&self, raw: Arc<Vec<u8>>, reason: HoldReason) -> Sanitized {
+        if let Engine::Workers(pool) = &self.engine {
+            match pool.hold(&raw, reason).await {
+                Ok(held) if mukaika_verify::verify(&held.message).is_ok() => return held,
+                Ok(_) => tracing::error!(stage = "verifier", "a worker's hold notice failed output verification"),
+                Err(e) => tracing::error!(stage = "worker", error = %e, "a worker could not write the hold notice"),
+            }
+            // The daemon parses nothing of the mail: a notice without its
+            // sender and subject; the envelope still routes it.
+            return mukaika_sanitize::held(b"", &self.policy, reason);
+        }
         let policy = self.policy.clone();
+        tokio::task::spawn_blocking(move || mukaika_sanitize::held(&raw, &policy, reason))
+            .await
+            .unwrap_or_else(|_| mukaika_sanitize::held(b"", &self.policy, reason))
+    }
+
+    /// One run of the core, then the verifier on what it made: the first
+    /// run (no threats yet) hands out the decoded parts when there is a
+    /// scanner to give them to.
+    async fn core(&self, raw: Arc<Vec<u8>>, threats: Vec<Threat>) -> anyhow::Result<Sanitized> {
         let extract = threats.is_empty() && self.scanner.is_some();
-        let run = tokio::task::spawn_blocking(move || {
-            let scan = Scan {
-                extract,
-                threats: &threats,
-            };
-            verified(
-                &raw,
-                &policy,
-                mukaika_sanitize::sanitize_with(&raw, &policy, &scan),
-            )
-        });
-        Ok(run.await?)
+        let sanitized = match &self.engine {
+            Engine::Workers(pool) => match pool.sanitize(&raw, extract, &threats).await {
+                Ok(sanitized) => sanitized,
+                Err(failure) => {
+                    let reason = failure.hold_reason();
+                    metrics::counter!(WORKER_FAILURES, "reason" => reason.as_str()).increment(1);
+                    tracing::error!(stage = "worker", reason = reason.as_str(), error = %failure,
+                        "the worker failed on this message; it is held");
+                    return Ok(self.hold(raw, reason).await);
+                }
+            },
+            Engine::InProcess { slots } => {
+                let _slot = slots.acquire().await?;
+                let (raw, policy) = (raw.clone(), self.policy.clone());
+                tokio::task::spawn_blocking(move || {
+                    let scan = Scan {
+                        extract,
+                        threats: &threats,
+                    };
+                    mukaika_sanitize::sanitize_with(&raw, &policy, &scan)
+                })
+                .await?
+            }
+        };
+        let checked = tokio::task::spawn_blocking(move || verify(sanitized)).await?;
+        match checked {
+            Ok(sanitized) => Ok(sanitized),
+            Err(extracted) => Ok(Sanitized {
+                extracted,
+                ..self.hold(raw, HoldReason::OutputVerificationFailed).await
+            }),
+        }
     }
 }
 
-/// `sanitized` if the verifier lets it cross; else the notice that holds
-/// the message, and an error line: this is a sanitizer bug. The decoded
-/// parts for the scanner go along either way.
-fn verified(raw: &[u8], policy: &Policy, sanitized: Sanitized) -> Sanitized {
+/// Starts the worker pool for `policy`, `size` workers at most, and proves
+/// its sandbox: an error says what is missing, unless the config allows
+/// running degraded, which is then logged as an error.
+pub async fn start_workers(
+    config: &mukaika_worker::Config,
+    policy: &Policy,
+    size: usize,
+) -> anyhow::Result<Pool> {
+    let program = mukaika_worker::Program {
+        path: std::env::current_exe()?,
+        args: vec!["worker".into()],
+    };
+    // The mail, its decoded parts and archive entries for the scanner.
+    let max_reply = policy.limits.max_message_bytes * 4
+        + policy.limits.archive.max_total_bytes as usize * 2
+        + (16 << 20);
+    let (pool, proof) = Pool::start(program, config, size, policy, max_reply).await?;
+    if proof.shortfalls.is_empty() {
+        tracing::info!(stage = "sandbox", workers = size, landlock = ?proof.applied.landlock,
+            seccomp = proof.applied.seccomp, uid = proof.applied.uid,
+            memory_mb = config.memory_mb, timeout_s = config.timeout_secs,
+            "worker sandbox proven: no files, no network, no exec, limits in force");
+    } else {
+        tracing::error!(stage = "sandbox", shortfalls = ?proof.shortfalls,
+            "WORKERS ARE NOT FULLY SANDBOXED (workers.sandbox = \"allow-degraded\")");
+    }
+    Ok(pool)
+}
+
+/// `sanitized` if the verifier lets it cross; else an error line (this is
+/// a sanitizer bug) and the decoded parts, which the scanner still gets.
+fn verify(sanitized: Sanitized) -> Result<Sanitized, Vec<mukaika_sanitize::Extracted>> {
     let Err(violations) = mukaika_verify::verify(&sanitized.message) else {
-        return sanitized;
+        return Ok(sanitized);
     };
     metrics::counter!(VERIFIER_VIOLATIONS).increment(1);
     let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
     tracing::error!(stage = "verifier", message_id = sanitized.report.message_id.as_deref().unwrap_or(""),
         violations = ?list, "the sanitized message failed output verification (a sanitizer bug); it is held");
-    Sanitized {
-        extracted: sanitized.extracted,
-        ..mukaika_sanitize::held(raw, policy, "output-verification-failed")
-    }
+    Err(sanitized.extracted)
 }
 
 /// Scans one buffer; the threats carry `place` (part, entry), or none for
@@ -183,16 +261,25 @@ async fn scan_one(
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_sanitized_message_the_verifier_refuses_is_held() {
-        let policy = Policy::default();
+    #[tokio::test]
+    async fn a_sanitized_message_the_verifier_refuses_is_held() {
+        let sanitizer = Sanitizer {
+            policy: Arc::new(Policy::default()),
+            scanner: None,
+            engine: Engine::InProcess {
+                slots: Semaphore::new(1),
+            },
+        };
         let raw = b"From: a@example.jp\r\nSubject: s\r\n\r\nbody\r\n";
-        let good = mukaika_sanitize::sanitize(raw, &policy);
-        assert_eq!(verified(raw, &policy, good.clone()).message, good.message);
+        let good = mukaika_sanitize::sanitize(raw, &sanitizer.policy);
+        assert_eq!(verify(good.clone()).unwrap().message, good.message);
         // As if the core had a bug and let HTML through.
         let mut bad = good;
         bad.message = b"From: a@example.jp\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n".to_vec();
-        let held = verified(raw, &policy, bad);
+        assert!(verify(bad).is_err());
+        let held = sanitizer
+            .hold(Arc::new(raw.to_vec()), HoldReason::OutputVerificationFailed)
+            .await;
         assert_eq!(held.report.verdict, mukaika_sanitize::Verdict::Held);
         assert_eq!(
             held.report.reason.as_deref(),

@@ -11,7 +11,7 @@ use mukaika_config::Config;
 use mukaika_scan::{OnUnavailable, Scanner};
 
 use crate::Failure;
-use crate::scan::{NoVerdict, Outcome, Sanitizer};
+use crate::scan::{Engine, NoVerdict, Outcome, Sanitizer};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -44,26 +44,31 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let cap = policy.limits.max_message_bytes as u64 + 1;
     let raw = Arc::new(read_input(&args.input, cap)?);
     let scanner = Scanner::new(&config.scanner).map_err(|e| Failure::Usage(e.to_string()))?;
-    let sanitizer = Sanitizer {
-        policy: Arc::new(policy.clone()),
-        scanner,
-        slots: tokio::sync::Semaphore::new(1),
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let sanitized = match runtime.block_on(sanitizer.run(raw.clone()))? {
-        Outcome::Done(sanitized) => sanitized,
-        Outcome::NoVerdict(why @ NoVerdict::Unavailable(_))
-            if config.scanner.on_unavailable == OnUnavailable::Defer =>
-        {
-            return Err(Failure::Runtime(anyhow::anyhow!(
-                "no virus scan verdict ({why}); serve would keep this mail in the spool and retry"
-            )));
-        }
-        Outcome::NoVerdict(why) => mukaika_sanitize::held(&raw, policy, why.reason()),
-    };
+    let sanitized = runtime.block_on(async {
+        let pool = crate::scan::start_workers(&config.workers, policy, 1)
+            .await
+            .context("starting a sanitizer worker")?;
+        let sanitizer = Sanitizer {
+            policy: Arc::new(policy.clone()),
+            scanner,
+            engine: Engine::Workers(pool),
+        };
+        Ok::<_, Failure>(match sanitizer.run(raw.clone()).await? {
+            Outcome::Done(sanitized) => sanitized,
+            Outcome::NoVerdict(why @ NoVerdict::Unavailable(_))
+                if config.scanner.on_unavailable == OnUnavailable::Defer =>
+            {
+                return Err(Failure::Runtime(anyhow::anyhow!(
+                    "no virus scan verdict ({why}); serve would keep this mail in the spool and retry"
+                )));
+            }
+            Outcome::NoVerdict(why) => sanitizer.hold(raw.clone(), why.reason()).await,
+        })
+    })?;
     write_output(&args.out, &sanitized.message)?;
     if let Some(path) = &args.report {
         let mut json =

@@ -31,15 +31,20 @@ use mukaika_spool::unix_now;
 
 pub use pipeline::Pipeline;
 
-use crate::scan::Sanitizer;
+use crate::scan::{Engine, Sanitizer};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // The workers first: a daemon that cannot sandbox them touches nothing.
+    let policy = config.profile(None)?.clone();
+    let workers = config.pipeline.workers();
+    let pool = crate::scan::start_workers(&config.workers, &policy, workers)
+        .await
+        .context("starting the sanitizer workers")?;
     let spool: Arc<dyn Spool> =
         Arc::new(FsSpool::open(&config.spool).context("opening the spool")?);
     let quarantine: Arc<dyn Quarantine> =
         Arc::new(FsQuarantine::open(&config.quarantine).context("opening the quarantine")?);
     let relay = Arc::new(Relay::new(&config.relay).context("setting up the relay")?);
-    let policy = config.profile(None)?.clone();
     if !config.metrics.listen.is_empty() {
         counters::install(&config.metrics.listen)?;
         info!(listen = %config.metrics.listen, "metrics served at /metrics");
@@ -78,7 +83,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         sanitizer: Sanitizer {
             policy: Arc::new(policy),
             scanner,
-            slots: Semaphore::new(config.pipeline.workers()),
+            engine: Engine::Workers(pool),
         },
         relay_config: config.relay.clone(),
         scanner_config: config.scanner.clone(),

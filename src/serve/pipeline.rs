@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use mukaika_quarantine::{Event, EventKind, Quarantine};
 use mukaika_relay::{Outcome, Relay};
-use mukaika_sanitize::{Sanitized, Verdict};
+use mukaika_sanitize::{HoldReason, Verdict};
 use mukaika_scan::OnUnavailable;
 use mukaika_spool::{Entry, Envelope, QueueId, Spool, Stage};
 use tracing::{error, info, warn};
@@ -69,17 +69,15 @@ impl Pipeline {
         let original = Arc::new(original);
         let sanitized = match self.sanitizer.run(original.clone()).await? {
             scan::Outcome::Done(sanitized) => sanitized,
-            scan::Outcome::NoVerdict(why) => {
-                match self.without_verdict(&id, &mut envelope, &original, why) {
-                    Some(held) => held,
-                    None => {
-                        let (spool, id) = (self.spool.clone(), id.clone());
-                        return self
-                            .blocking(move || spool.defer(&id, &envelope, &original))
-                            .await;
-                    }
+            scan::Outcome::NoVerdict(why) => match self.without_verdict(&id, &mut envelope, why) {
+                Some(reason) => self.sanitizer.hold(original.clone(), reason).await,
+                None => {
+                    let (spool, id) = (self.spool.clone(), id.clone());
+                    return self
+                        .blocking(move || spool.defer(&id, &envelope, &original))
+                        .await;
                 }
-            }
+            },
         };
         // The sanitizer keeps no trace header; carry over the one ingress
         // wrote, so the next hop sees where the mail crossed (and loops
@@ -136,16 +134,14 @@ impl Pipeline {
         self.deliver(id, envelope, delivered).await
     }
 
-    /// No scan verdict: the notice that holds the message, or `None` when
-    /// it waits in the spool (with `envelope` set for the next try) for
+    /// No scan verdict: why the message is held, or `None` when it waits in the spool (with `envelope` set for the next try) for
     /// clamd to come back.
     fn without_verdict(
         &self,
         id: &QueueId,
         envelope: &mut Envelope,
-        original: &[u8],
         why: NoVerdict,
-    ) -> Option<Sanitized> {
+    ) -> Option<HoldReason> {
         let now = unix_now();
         let age = now.saturating_sub(envelope.received_at);
         let wait = matches!(why, NoVerdict::Unavailable(_))
@@ -155,20 +151,16 @@ impl Pipeline {
             let retry = self.scanner_config.retry_secs;
             warn!(stage = "scan-deferred", queue_id = %id, reason = %why, retry_in_s = retry,
                 "no virus scan verdict; the message waits in the spool");
-            metrics::counter!(SCAN_NO_VERDICT, "reason" => why.reason(), "then" => "deferred")
+            metrics::counter!(SCAN_NO_VERDICT, "reason" => why.reason().as_str(), "then" => "deferred")
                 .increment(1);
             envelope.next_attempt = now + retry;
             envelope.last_error = Some(format!("virus scan: {why}"));
             return None;
         }
-        metrics::counter!(SCAN_NO_VERDICT, "reason" => why.reason(), "then" => "held").increment(1);
+        metrics::counter!(SCAN_NO_VERDICT, "reason" => why.reason().as_str(), "then" => "held").increment(1);
         error!(stage = "scan-held", queue_id = %id, reason = %why, age_s = age,
             "no virus scan verdict; the message is held and the recipients get a notice");
-        Some(mukaika_sanitize::held(
-            original,
-            &self.sanitizer.policy,
-            why.reason(),
-        ))
+        Some(why.reason())
     }
 
     /// Delivers the sanitized message (or notice) to the next hop.

@@ -169,11 +169,23 @@ pub struct Mukaika {
     pub dir: tempfile::TempDir,
     config: PathBuf,
     child: Option<Child>,
+    /// Whether its workers honour the test hooks (`X-Mukaika-Test-Hook`).
+    hooks: bool,
 }
 
 impl Mukaika {
     /// Starts a relay delivering to `sink`; `overrides` are `("section.key", "toml value")`.
     pub fn start(sink: &Sink, overrides: &[(&str, &str)]) -> Self {
+        Self::start_as(sink, overrides, false)
+    }
+
+    /// [`Mukaika::start`] with workers that misbehave on request: a mail
+    /// starting with `X-Mukaika-Test-Hook: loop|alloc|abort`.
+    pub fn start_with_hooks(sink: &Sink, overrides: &[(&str, &str)]) -> Self {
+        Self::start_as(sink, overrides, true)
+    }
+
+    fn start_as(sink: &Sink, overrides: &[(&str, &str)], hooks: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
@@ -217,6 +229,7 @@ impl Mukaika {
             dir,
             config,
             child: None,
+            hooks,
         };
         relay.restart();
         relay
@@ -226,7 +239,11 @@ impl Mukaika {
         let log = std::fs::File::create(self.dir.path().join(format!("serve-{}.log", self.port)))
             .and_then(|f| f.try_clone().map(|g| (f, g)))
             .expect("a log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mukaika"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mukaika"));
+        if self.hooks {
+            command.env("MUKAIKA_WORKER_TEST_HOOKS", "1");
+        }
+        let mut child = command
             .args(["serve", "--config"])
             .arg(&self.config)
             .stdout(log.0)
@@ -235,6 +252,11 @@ impl Mukaika {
             .expect("starting mukaika serve");
         wait_for_port(self.port, &mut child, "mukaika serve");
         self.child = Some(child);
+    }
+
+    /// The daemon's process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("a running relay").id()
     }
 
     /// SIGKILL: the crash the spool must survive.
@@ -337,4 +359,32 @@ pub fn queue_id(transcript: &str) -> Option<String> {
         .take_while(char::is_ascii_alphanumeric)
         .collect();
     (!id.is_empty()).then_some(id)
+}
+
+/// Sends `mail` to a@lgwan.example.jp; its queue ID.
+pub fn send(relay: &Mukaika, mail: &[u8]) -> String {
+    let out = swaks(
+        relay,
+        &["--to", "a@lgwan.example.jp", "--data", "-"],
+        Some(mail),
+    );
+    assert!(out.status.success(), "swaks failed:\n{}", out.text);
+    queue_id(&out.text).expect("a queue ID in the 250 reply")
+}
+
+/// The quarantine record of `id`, as `quarantine show` prints it.
+pub fn record(relay: &Mukaika, id: &str) -> serde_json::Value {
+    let show = relay.command(&["quarantine", "show", id]);
+    assert!(show.status.success(), "{}", show.text);
+    serde_json::from_str(&show.stdout).expect("show prints JSON")
+}
+
+/// The delivered mail whose Subject contains `token`.
+pub fn delivered_with(sink: &Sink, token: &str, n: usize) -> String {
+    let mails = sink.wait_for_messages(n, crate::WAIT);
+    let mail = mails
+        .iter()
+        .find(|m| crate::parse(m).subject().is_some_and(|s: &str| s.contains(token)))
+        .unwrap_or_else(|| panic!("no delivered mail about {token}"));
+    crate::parse(mail).body_text(0).expect("a text body").into_owned()
 }

@@ -7,6 +7,7 @@
 mod clamd;
 mod harness;
 mod scanning;
+mod workers;
 
 use std::collections::BTreeSet;
 use std::process::Command;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine;
 
 use crate::clamd::{Clamd, eicar};
-use crate::harness::{self, Mukaika, Sink, queue_id, swaks};
+use crate::harness::{self, Mukaika, Sink, delivered_with, queue_id, record, send, swaks};
 use crate::{WAIT, parse};
 
 fn start_clamd() -> Clamd {
@@ -59,32 +59,6 @@ fn forwarding(subject: &str, inner: &[u8]) -> Vec<u8> {
     mail.extend_from_slice(inner);
     mail.extend_from_slice(b"\r\n--fw--\r\n");
     mail
-}
-
-fn send(relay: &Mukaika, mail: &[u8]) -> String {
-    let out = swaks(
-        relay,
-        &["--to", "a@lgwan.example.jp", "--data", "-"],
-        Some(mail),
-    );
-    assert!(out.status.success(), "swaks failed:\n{}", out.text);
-    queue_id(&out.text).expect("a queue ID in the 250 reply")
-}
-
-fn record(relay: &Mukaika, id: &str) -> serde_json::Value {
-    let show = relay.command(&["quarantine", "show", id]);
-    assert!(show.status.success(), "{}", show.text);
-    serde_json::from_str(&show.stdout).expect("show prints JSON")
-}
-
-/// The delivered mail whose Subject contains `token`.
-fn delivered_with(sink: &Sink, token: &str, n: usize) -> String {
-    let mails = sink.wait_for_messages(n, WAIT);
-    let mail = mails
-        .iter()
-        .find(|m| parse(m).subject().is_some_and(|s: &str| s.contains(token)))
-        .unwrap_or_else(|| panic!("no delivered mail about {token}"));
-    parse(mail).body_text(0).expect("a text body").into_owned()
 }
 
 /// A deflated zip holding one file.

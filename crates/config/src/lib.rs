@@ -30,6 +30,7 @@ pub struct Config {
     pub spool: mukaika_spool::Config,
     pub quarantine: mukaika_quarantine::Config,
     pub scanner: mukaika_scan::Config,
+    pub workers: mukaika_worker::Config,
     pub pipeline: Pipeline,
     pub log: Log,
     pub metrics: Metrics,
@@ -72,6 +73,7 @@ struct RawConfig {
     spool: Option<mukaika_spool::Config>,
     quarantine: Option<mukaika_quarantine::Config>,
     scanner: Option<mukaika_scan::Config>,
+    workers: Option<mukaika_worker::Config>,
     pipeline: Option<Pipeline>,
     log: Option<Log>,
     metrics: Option<Metrics>,
@@ -81,7 +83,8 @@ struct RawConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Pipeline {
-    /// Messages sanitized at once (CPU-bound work); 0 = one per CPU core.
+    /// Messages sanitized at once (CPU-bound work), each in its own worker
+    /// process (see `[workers]`); 0 = one per CPU core.
     /// Deliveries in flight are bounded by `relay.max_connections`.
     pub workers: usize,
     /// Seconds between scans of the deferred queue (Postfix: queue_run_delay).
@@ -233,12 +236,13 @@ impl Config {
                 b.spool,
                 b.quarantine,
                 b.scanner,
+                b.workers,
                 b.pipeline,
                 b.log,
                 b.metrics,
             )
         });
-        let (ingress, relay, spool, quarantine, scanner, pipeline, log, metrics) =
+        let (ingress, relay, spool, quarantine, scanner, workers, pipeline, log, metrics) =
             base.unwrap_or_default();
         let config = Self {
             origin: origin.into(),
@@ -249,6 +253,7 @@ impl Config {
             spool: raw.spool.unwrap_or(spool),
             quarantine: raw.quarantine.unwrap_or(quarantine),
             scanner: raw.scanner.unwrap_or(scanner),
+            workers: raw.workers.unwrap_or(workers),
             pipeline: raw.pipeline.unwrap_or(pipeline),
             log: raw.log.unwrap_or(log),
             metrics: raw.metrics.unwrap_or(metrics),
@@ -257,6 +262,7 @@ impl Config {
             ("ingress", config.ingress.validate()),
             ("relay", config.relay.validate()),
             ("scanner", config.scanner.validate()),
+            ("workers", config.workers.validate()),
         ];
         for (section, result) in sections {
             if let Err((key, message)) = result {
@@ -455,6 +461,30 @@ mod tests {
         );
         assert_eq!(config.scanner.clamd, "unix:/var/run/clamav/clamd.ctl");
         assert_eq!(Config::embedded().scanner.clamd, "off");
+    }
+
+    #[test]
+    fn worker_errors_name_the_key() {
+        let err = Config::parse(
+            "[workers]\ntimeout_secs = 0\n",
+            "f.toml",
+            Some(Config::embedded()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.toml:1: workers.timeout_secs: must be from 1 to 86400"
+        );
+        let err = Config::parse(
+            "[workers]\nsandbox = \"off\"\n",
+            "f.toml",
+            Some(Config::embedded()),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("workers.sandbox"), "{err}");
+        let config = Config::parse("[workers]\nmemory_mb = 512\n", "f.toml", None).unwrap();
+        assert_eq!(config.workers.memory_mb, 512);
+        assert_eq!(config.workers.timeout_secs, 120);
     }
 
     #[test]

@@ -7,10 +7,10 @@ use std::io::Cursor;
 
 use ::image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use ::image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How images are re-encoded (`[profiles.NAME.images]`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ImageOptions {
     /// The output format.
@@ -32,7 +32,7 @@ impl Default for ImageOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     /// JPEG for photographs (what came as JPEG or WebP), PNG for the rest

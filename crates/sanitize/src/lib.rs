@@ -207,17 +207,50 @@ fn hold_for_virus(content: &mut mime::Content, headers: &KeptHeaders, scan: &Sca
     };
 }
 
+/// Why a message is held as a whole by a decision outside the core: the
+/// code in its report, and the line of its notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HoldReason {
+    /// clamd gave no verdict (down, timed out, garbled).
+    ScanUnavailable,
+    /// More than clamd accepts.
+    ScanTooLarge,
+    /// The output verifier refused the sanitized message: a sanitizer bug.
+    OutputVerificationFailed,
+    /// The worker did not finish within its wall-clock limit.
+    WorkerTimeout,
+    /// The worker died: a crash, or a memory or CPU limit reached.
+    WorkerCrashed,
+    /// The worker answered something that is not a valid result.
+    WorkerReplyInvalid,
+}
+
+impl HoldReason {
+    /// The stable reason code (docs/REPORT.md).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldReason::ScanUnavailable => "scan-unavailable",
+            HoldReason::ScanTooLarge => "scan-too-large",
+            HoldReason::OutputVerificationFailed => "output-verification-failed",
+            HoldReason::WorkerTimeout => "worker-timeout",
+            HoldReason::WorkerCrashed => "worker-crashed",
+            HoldReason::WorkerReplyInvalid => "worker-reply-invalid",
+        }
+    }
+}
+
 /// The notice for a message held as a whole without being sanitized, for
-/// a `reason` found outside the core: `scan-unavailable` (no virus scan
-/// verdict) or `scan-too-large` (more than the scanner accepts).
-pub fn held(raw: &[u8], policy: &Policy, reason: &'static str) -> Sanitized {
+/// a `reason` found outside the core. Reads the bounded header section
+/// only, to address the notice.
+pub fn held(raw: &[u8], policy: &Policy, reason: HoldReason) -> Sanitized {
     let headers = header_only(raw, policy);
     let message_id = headers.message_id.clone();
     refused(
         headers,
         message_id,
         Verdict::Held,
-        reason,
+        reason.as_str(),
         policy,
         Instant::now(),
         Timings::default(),

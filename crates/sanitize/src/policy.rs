@@ -1,12 +1,12 @@
 //! What a sanitization profile may decide. Parsed from the `[profiles.NAME]`
 //! tables of the config; every field has a safe default.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::text::links::LinkMode;
 
 /// One named profile's settings, as the sanitizer core sees them.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Filled in by the config from the table's name; reported as `profile`.
@@ -46,7 +46,7 @@ impl Default for Policy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OutputCharset {
     #[serde(rename = "utf-8")]
@@ -55,7 +55,7 @@ pub enum OutputCharset {
     Iso2022Jp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TextAttachments {
     Convert,
@@ -63,7 +63,7 @@ pub enum TextAttachments {
 }
 
 /// What to do with a message in which the scanner found a virus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnInfected {
     /// Deliver nothing of it: the recipients get a notice naming the
@@ -77,7 +77,7 @@ pub enum OnInfected {
 
 /// Bounds on untrusted input. Exceeding a message-level limit rejects the
 /// message; exceeding a part-level one removes what lies beyond it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     pub max_message_bytes: usize,
@@ -111,7 +111,7 @@ impl Default for Limits {
 
 /// The fixed paragraphs of the notice that opens every delivered body.
 /// The per-change lines between them are generated, in both languages.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NoticeText {
     pub ja_intro: String,

@@ -1,9 +1,9 @@
 //! The per-message report: one JSON object whose field names are a stable
 //! interface (documented in docs/REPORT.md).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     pub verdict: Verdict,
     pub profile: String,
@@ -17,7 +17,7 @@ pub struct Report {
     pub timings_us: Timings,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Sanitized,
@@ -36,7 +36,7 @@ impl Verdict {
 }
 
 /// One leaf part of the original, nested ones included.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartReport {
     /// IMAP-style section number: "1", "1.2", "2.1.1"…
     pub path: String,
@@ -56,7 +56,7 @@ pub struct PartReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charset: Option<String>,
     /// Undecodable byte sequences replaced by U+FFFD (text parts only).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub replaced_chars: usize,
 }
 
@@ -64,7 +64,7 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Kept,
@@ -76,7 +76,7 @@ pub enum Action {
 }
 
 /// What a virus scanner found, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Threat {
     /// The signature name, e.g. `Eicar-Test-Signature`.
     pub name: String,
@@ -94,7 +94,7 @@ pub struct Threat {
 }
 
 /// Microseconds spent per stage.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timings {
     pub parse: u64,
     pub bodies: u64,

@@ -32,12 +32,12 @@ mod zip;
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Bounds on one archive, nested archives included. Deserializable, so
 /// that it can become a `[profiles.NAME.limits.archive]` table; every
 /// field has a default.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Archive levels, the outermost counting as 1: with 5, a zip may hold

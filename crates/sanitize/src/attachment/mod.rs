@@ -9,7 +9,7 @@
 pub mod detect;
 mod repack;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use detect::{Class, Detected, detect};
 
@@ -24,7 +24,7 @@ use crate::text::{html, links};
 /// What the profile does with each class of attachment
 /// (`[profiles.NAME.attachments]`). Classes not listed here (executables,
 /// scripts, shortcuts, disk images, unknown bytes…) are always removed.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Rules {
     pub images: ImageRule,
@@ -44,7 +44,7 @@ impl Default for Rules {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PdfRule {
     /// Every page rendered and rebuilt as a PDF of page images
@@ -53,7 +53,7 @@ pub enum PdfRule {
     Remove,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImageRule {
     /// Decode and encode the pixels afresh (`[profiles.NAME.image]`).
@@ -61,7 +61,7 @@ pub enum ImageRule {
     Remove,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OfficeRule {
     /// Office Open XML rebuilt from its known-safe parts: no macros,
@@ -71,7 +71,7 @@ pub enum OfficeRule {
     Remove,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ArchiveRule {
     /// Unpack (within `limits.archive`), sanitize every entry by these same

@@ -173,6 +173,18 @@ fn message_reason(code: &str) -> (&'static str, &'static str) {
             "ウイルス検査できるサイズを超えています",
             "too large for the virus scanner",
         ),
+        "worker-timeout" => (
+            "無害化処理が制限時間内に終わりませんでした",
+            "sanitizing did not finish within its time limit",
+        ),
+        "worker-crashed" => (
+            "無害化処理が異常終了しました（メモリなどの上限に達した可能性があります）",
+            "sanitizing failed (it may have reached its memory or CPU limit)",
+        ),
+        "worker-reply-invalid" => (
+            "無害化処理の結果が不正でした",
+            "sanitizing returned an invalid result",
+        ),
         _ => ("安全に処理できない内容です", "unsafe content"),
     }
 }

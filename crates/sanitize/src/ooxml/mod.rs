@@ -35,14 +35,14 @@ mod xml;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use package::{Package, Rel};
 use parts::{Expect, Rule};
 
 /// Bounds on what one package may cost. Sizes are counted on the bytes
 /// actually inflated, never on what the zip directory declares.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Zip entries in the input, directories included.

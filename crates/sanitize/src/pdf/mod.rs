@@ -29,11 +29,11 @@ mod write;
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How pages are rendered, and what is refused. Meant to become a table of a
 /// sanitization profile; every field has a default.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FlattenOptions {
     /// Resolution of the page images, in pixels per inch (default 150).

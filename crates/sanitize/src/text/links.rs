@@ -20,10 +20,10 @@
 use std::borrow::Cow;
 
 use memchr::{memchr, memchr2};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What happens to URLs (http, https, ftp, mailto:, tel:, www.…) in delivered text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinkMode {
     /// Visible but not clickable: `hxxps://example[.]com/path`.

@@ -1,0 +1,20 @@
+//! `mukaika worker`: one sandboxed worker process. Started by `serve` and
+//! `sanitize` with pipes on stdin and stdout, never by hand: it locks
+//! itself down, then answers the daemon's jobs until its stdin closes.
+
+use crate::Failure;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The limits to put on this process, as JSON (the daemon's
+    /// `[workers]` settings).
+    #[arg(long, value_name = "JSON")]
+    limits: String,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let limits = serde_json::from_str(&args.limits)
+        .map_err(|e| Failure::Usage(format!("--limits: {e}")))?;
+    mukaika_worker::serve::serve(&limits)
+        .map_err(|e| Failure::Runtime(anyhow::anyhow!("worker: {e}")))
+}
