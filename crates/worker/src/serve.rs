@@ -27,6 +27,8 @@ pub fn serve(limits: &Limits) -> io::Result<()> {
     let input = File::from(io::stdin().as_fd().try_clone_to_owned()?);
     let output = File::from(io::stdout().as_fd().try_clone_to_owned()?);
     let hooks = std::env::var_os(TEST_HOOKS_ENV).is_some();
+    // A worker dies with the daemon, even in the middle of a job.
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
     // Before the first byte of untrusted input, and before any thread.
     let applied = sandbox::apply(limits);
     let mut input = BufReader::with_capacity(64 * 1024, input);
