@@ -129,8 +129,13 @@ impl Sanitizer {
         if let Engine::Workers(pool) = &self.engine {
             match pool.hold(&raw, reason).await {
                 Ok(held) if mukaika_verify::verify(&held.message).is_ok() => return held,
-                Ok(_) => tracing::error!(stage = "verifier", "a worker's hold notice failed output verification"),
-                Err(e) => tracing::error!(stage = "worker", error = %e, "a worker could not write the hold notice"),
+                Ok(_) => tracing::error!(
+                    stage = "verifier",
+                    "a worker's hold notice failed output verification"
+                ),
+                Err(e) => {
+                    tracing::error!(stage = "worker", error = %e, "a worker could not write the hold notice")
+                }
             }
             // The daemon parses nothing of the mail: a notice without its
             // sender and subject; the envelope still routes it.

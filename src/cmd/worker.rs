@@ -13,8 +13,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
-    let limits = serde_json::from_str(&args.limits)
-        .map_err(|e| Failure::Usage(format!("--limits: {e}")))?;
+    let limits =
+        serde_json::from_str(&args.limits).map_err(|e| Failure::Usage(format!("--limits: {e}")))?;
     mukaika_worker::serve::serve(&limits)
         .map_err(|e| Failure::Runtime(anyhow::anyhow!("worker: {e}")))
 }

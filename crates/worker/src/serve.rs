@@ -69,7 +69,9 @@ fn next(input: &mut impl io::Read) -> io::Result<Option<(Kind, Vec<u8>)>> {
 fn init(body: &[u8]) -> io::Result<Policy> {
     let mut fields = Fields::new(body);
     let mut policy: Policy = fields.json("policy").map_err(|e| invalid(e.to_string()))?;
-    let name = fields.field("profile name").map_err(|e| invalid(e.to_string()))?;
+    let name = fields
+        .field("profile name")
+        .map_err(|e| invalid(e.to_string()))?;
     policy.name = String::from_utf8_lossy(name).into_owned();
     Ok(policy)
 }
@@ -77,7 +79,9 @@ fn init(body: &[u8]) -> io::Result<Policy> {
 fn sanitize(body: &[u8], policy: &Policy, hooks: bool) -> io::Result<Vec<u8>> {
     let mut fields = Fields::new(body);
     let job: SanitizeJob = fields.json("job").map_err(|e| invalid(e.to_string()))?;
-    let raw = fields.field("raw mail").map_err(|e| invalid(e.to_string()))?;
+    let raw = fields
+        .field("raw mail")
+        .map_err(|e| invalid(e.to_string()))?;
     if hooks {
         test_hook(raw);
     }
@@ -112,7 +116,9 @@ fn sanitize(body: &[u8], policy: &Policy, hooks: bool) -> io::Result<Vec<u8>> {
 fn hold(body: &[u8], policy: &Policy) -> io::Result<Vec<u8>> {
     let mut fields = Fields::new(body);
     let job: HoldJob = fields.json("job").map_err(|e| invalid(e.to_string()))?;
-    let raw = fields.field("raw mail").map_err(|e| invalid(e.to_string()))?;
+    let raw = fields
+        .field("raw mail")
+        .map_err(|e| invalid(e.to_string()))?;
     let sanitized = held(raw, policy, job.reason);
     let done = json(&Done {
         report: sanitized.report,
@@ -121,14 +127,17 @@ fn hold(body: &[u8], policy: &Policy) -> io::Result<Vec<u8>> {
     Ok(frame(Kind::Sanitized, &[&done, &sanitized.message]))
 }
 
-/// For the tests of the pool and the daemon: a mail whose header section
-/// starts with `X-Mukaika-Test-Hook: loop` spins forever, `alloc`
-/// allocates without bound, `abort` dies at once. Only with
-/// [`TEST_HOOKS_ENV`] set.
+/// For the tests of the pool and the daemon: a mail with the header line
+/// `X-Mukaika-Test-Hook: loop` (in its first 4 KB, after the daemon's
+/// `Received`) spins forever, `alloc` allocates without bound, `abort`
+/// dies at once. Only with [`TEST_HOOKS_ENV`] set.
 fn test_hook(raw: &[u8]) {
-    let Some(rest) = raw.strip_prefix(b"X-Mukaika-Test-Hook: ") else {
+    const FIELD: &[u8] = b"\nX-Mukaika-Test-Hook: ";
+    let head = &raw[..raw.len().min(4096)];
+    let Some(at) = head.windows(FIELD.len()).position(|w| w == FIELD) else {
         return;
     };
+    let rest = &head[at + FIELD.len()..];
     if rest.starts_with(b"loop") {
         loop {
             std::hint::spin_loop();
@@ -149,9 +158,8 @@ fn test_hook(raw: &[u8]) {
 fn cpu_ms() -> u64 {
     use nix::sys::resource::{UsageWho, getrusage};
     getrusage(UsageWho::RUSAGE_SELF).map_or(0, |usage| {
-        let ms = |t: nix::sys::time::TimeVal| {
-            (t.tv_sec() as u64) * 1000 + (t.tv_usec() as u64) / 1000
-        };
+        let ms =
+            |t: nix::sys::time::TimeVal| (t.tv_sec() as u64) * 1000 + (t.tv_usec() as u64) / 1000;
         ms(usage.user_time()) + ms(usage.system_time())
     })
 }
