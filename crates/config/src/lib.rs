@@ -473,7 +473,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "f.toml:1: workers.timeout_secs: must be from 1 to 86400"
+            "f.toml:2: workers.timeout_secs: must be from 1 to 86400"
         );
         let err = Config::parse(
             "[workers]\nsandbox = \"off\"\n",
