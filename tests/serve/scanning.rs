@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine;
 
 use crate::clamd::{Clamd, eicar};
-use crate::harness::{self, Mukaika, Sink, delivered_with, queue_id, record, send, swaks};
+use crate::harness::{self, Mukaika, Sink, delivered_with, record, send};
 use crate::{WAIT, parse};
 
 fn start_clamd() -> Clamd {

@@ -482,7 +482,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("workers.sandbox"), "{err}");
-        let config = Config::parse("[workers]\nmemory_mb = 512\n", "f.toml", None).unwrap();
+        let config = Config::parse(
+            "[workers]\nmemory_mb = 512\n",
+            "f.toml",
+            Some(Config::embedded()),
+        )
+        .unwrap();
         assert_eq!(config.workers.memory_mb, 512);
         assert_eq!(config.workers.timeout_secs, 120);
     }

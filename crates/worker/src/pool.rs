@@ -164,8 +164,6 @@ pub struct Proof {
 pub struct Pool {
     program: Program,
     config: Config,
-    /// Drop to this uid and gid: set when the daemon runs as root.
-    user: Option<(u32, u32)>,
     /// The Init frame every new worker gets: the profile.
     init: Vec<u8>,
     /// The largest reply read from a worker.
@@ -214,13 +212,18 @@ impl Pool {
                 .expect("JSON is UTF-8")
                 .into(),
         );
+        if let Some((uid, gid)) = user {
+            // The worker switches itself, after exec: the binary need not
+            // be reachable by that user.
+            args.push("--user".into());
+            args.push(format!("{uid}:{gid}").into());
+        }
         let pool = Pool {
             program: Program {
                 path: program.path,
                 args,
             },
             config: config.clone(),
-            user,
             init: frame(Kind::Init, &[&json(policy), policy.name.as_bytes()]),
             max_reply,
             idle: Mutex::new(Vec::new()),
@@ -385,10 +388,6 @@ impl Pool {
             .kill_on_drop(true);
         if let Some(hooks) = std::env::var_os(TEST_HOOKS_ENV) {
             command.env(TEST_HOOKS_ENV, hooks);
-        }
-        if let Some((uid, gid)) = self.user {
-            // std drops the supplementary groups too when it changes uid.
-            command.uid(uid).gid(gid);
         }
         let mut child = command
             .spawn()

@@ -668,13 +668,26 @@ pub fn probe() -> Probe {
     }
 }
 
-/// The uid and gid of the user `name` (e.g. `"nobody"`), for the daemon to
-/// start workers with through `Command::uid`/`gid` when it runs as root
-/// (std then drops the supplementary groups itself).
+/// The uid and gid of the user `name` (e.g. `"nobody"`), which workers
+/// switch to ([`drop_to`]) when the daemon runs as root.
 pub fn user_ids(name: &str) -> Result<(u32, u32), String> {
     match nix::unistd::User::from_name(name) {
         Ok(Some(user)) => Ok((user.uid.as_raw(), user.gid.as_raw())),
         Ok(None) => Err(format!("no user named {name:?}")),
         Err(e) => Err(format!("looking up user {name:?}: {e}")),
     }
+}
+
+/// Switches a worker started as root to `uid` and `gid` for good: no
+/// supplementary groups, and real, effective and saved ids all changed, so
+/// it cannot switch back. Done by the worker itself after `exec` (not by
+/// the daemon before it), so the binary need not be reachable by that
+/// user, and before [`apply`], which then reports the ids in force.
+pub fn drop_to(uid: u32, gid: u32) -> Result<(), String> {
+    use nix::unistd::{Gid, Uid, setgroups, setresgid, setresuid};
+    let gid = Gid::from_raw(gid);
+    let uid = Uid::from_raw(uid);
+    setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
+    setresgid(gid, gid, gid).map_err(|e| format!("setresgid: {e}"))?;
+    setresuid(uid, uid, uid).map_err(|e| format!("setresuid: {e}"))
 }

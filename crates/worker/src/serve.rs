@@ -20,8 +20,9 @@ use crate::sandbox::{self, Limits};
 /// only when its own environment has it.
 pub const TEST_HOOKS_ENV: &str = "MUKAIKA_WORKER_TEST_HOOKS";
 
-/// Runs the worker until the daemon closes its stdin.
-pub fn serve(limits: &Limits) -> io::Result<()> {
+/// Runs the worker until the daemon closes its stdin; first, when `user`
+/// is given (the daemon runs as root), switches to that uid and gid.
+pub fn serve(limits: &Limits, user: Option<(u32, u32)>) -> io::Result<()> {
     // Unbuffered handles of our own on fds 0 and 1: std's stdout is
     // line-buffered and would split a frame into many writes.
     let input = File::from(io::stdin().as_fd().try_clone_to_owned()?);
@@ -29,6 +30,9 @@ pub fn serve(limits: &Limits) -> io::Result<()> {
     let hooks = std::env::var_os(TEST_HOOKS_ENV).is_some();
     // A worker dies with the daemon, even in the middle of a job.
     let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    if let Some((uid, gid)) = user {
+        sandbox::drop_to(uid, gid).map_err(io::Error::other)?;
+    }
     // Before the first byte of untrusted input, and before any thread.
     let applied = sandbox::apply(limits);
     let mut input = BufReader::with_capacity(64 * 1024, input);
