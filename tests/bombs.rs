@@ -177,6 +177,9 @@ fn html_bomb() -> Vec<u8> {
     html.into_bytes()
 }
 
+/// The part's action and reason, or `None`: the worker must die.
+type Expected = Option<(Action, &'static str)>;
+
 fn part_reason(sanitized: &Sanitized, name: &str) -> Option<(Action, String)> {
     sanitized
         .report
@@ -206,7 +209,7 @@ fn a_bomb_of_every_class_is_refused_within_the_workers_limits() {
     // 0.9 does not bound a decoded content stream) the worker ended by its
     // memory limit, which holds the message.
     let removed = |reason: &'static str| Some((Action::Removed, reason));
-    let bombs: Vec<(&str, Vec<u8>, Option<(Action, &str)>)> = vec![
+    let bombs: Vec<(&str, Vec<u8>, Expected)> = vec![
         (
             "overlap.zip",
             zip_overlap_bomb(),

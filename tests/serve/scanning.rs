@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use base64::Engine;
 
+use crate::WAIT;
 use crate::clamd::{Clamd, eicar};
 use crate::harness::{self, Mukaika, Sink, delivered_with, record, send};
-use crate::{WAIT, parse};
 
 fn start_clamd() -> Clamd {
     Clamd::start(&harness::repo().join("crates/scan/tests/signatures"))
