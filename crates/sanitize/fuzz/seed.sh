@@ -42,3 +42,35 @@ save("encrypted.zip", bytes(enc))
 PY
 cargo test --manifest-path "$here/../Cargo.toml" --test pdf_flatten -- --ignored write_generated_pdfs
 cargo test --manifest-path "$here/../Cargo.toml" --test ooxml -- --ignored write_fuzz_seeds
+# Worker replies: a hello, a sanitized result with an extracted piece, and
+# a probe answer, framed as crates/worker/src/protocol.rs writes them.
+mkdir -p "$here/corpus/worker_reply"
+python3 - "$here/corpus/worker_reply" <<'PY'
+import json, struct, sys
+
+out = sys.argv[1]
+
+def frame(kind, fields):
+    body = b"".join(struct.pack(">I", len(f)) + f for f in fields)
+    return b"MKW\x01" + bytes([kind]) + struct.pack(">I", len(body)) + body
+
+report = {"verdict": "sanitized", "profile": "standard", "message_id": "a@b",
+          "parts": [{"path": "1", "filename": None, "declared_type": "text/plain",
+                     "detected_type": "text/plain", "action": "kept", "reason": "plain-text",
+                     "sha256": "00" * 32, "size": 4}],
+          "threats": [], "timings_us": {"parse": 1, "bodies": 1, "build": 1, "total": 3}}
+done = json.dumps({"report": report, "cpu_ms": 12}).encode()
+place = json.dumps({"part": "1", "entry": None}).encode()
+hello = json.dumps({"pid": 7, "applied": {"rlimits": True, "no_new_privs": True,
+        "landlock": {"Full": {"abi": 7}}, "seccomp": True, "uid": 65534, "gid": 65534,
+        "errors": []}}).encode()
+seeds = {
+    "hello": frame(1, [hello]),
+    "sanitized": frame(6, [done, b"Subject: x\r\n\r\nbody\r\n", place, b"body"]),
+    "hold": frame(6, [done, b"Subject: held\r\n\r\nnotice\r\n"]),
+    "two-frames": frame(1, [hello]) + frame(6, [done, b"m"]),
+}
+for name, data in seeds.items():
+    with open(f"{out}/{name}", "wb") as f:
+        f.write(data)
+PY

@@ -20,13 +20,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use mukaika_sanitize::{Extracted, HoldReason, Policy, Sanitized, Threat};
+use mukaika_sanitize::{HoldReason, Policy, Sanitized, Threat};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::Semaphore;
 
-use crate::protocol::{self, Done, Fields, Hello, HoldJob, Kind, Place, SanitizeJob, frame, json};
+use crate::protocol::{self, Fields, Hello, HoldJob, Kind, SanitizeJob, frame, json};
 use crate::sandbox::{Applied, Limits, Probe};
 use crate::serve::TEST_HOOKS_ENV;
 
@@ -184,8 +184,6 @@ struct Worker {
 
 /// Seconds a new worker has to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// Decoded pieces a reply may carry for the scanner.
-const MAX_EXTRACTED: usize = 100_000;
 /// Longest worker stderr line logged; the rest of the line is dropped.
 const MAX_STDERR_LINE: u64 = 2048;
 
@@ -266,7 +264,7 @@ impl Pool {
         self.job(
             &frame(Kind::Sanitize, &[&job, raw]),
             Kind::Sanitized,
-            sanitized,
+            protocol::sanitized,
         )
         .await
     }
@@ -275,8 +273,12 @@ impl Pool {
     /// section is not parsed in the daemon.
     pub async fn hold(&self, raw: &[u8], reason: HoldReason) -> Result<Sanitized, Failure> {
         let job = json(&HoldJob { reason });
-        self.job(&frame(Kind::Hold, &[&job, raw]), Kind::Sanitized, sanitized)
-            .await
+        self.job(
+            &frame(Kind::Hold, &[&job, raw]),
+            Kind::Sanitized,
+            protocol::sanitized,
+        )
+        .await
     }
 
     /// What a worker can do that its sandbox should stop.
@@ -481,37 +483,6 @@ fn describe(status: ExitStatus) -> String {
         Some(code) => format!("exited with status {code}"),
         None => "ended".into(),
     }
-}
-
-/// A sanitized result, checked field by field.
-fn sanitized(body: &[u8]) -> protocol::Result<(Sanitized, u64)> {
-    let mut fields = Fields::new(body);
-    let done: Done = fields.json("result")?;
-    let message = fields.field("message")?.to_vec();
-    if message.is_empty() {
-        return Err(protocol::Error::Malformed("an empty message".into()));
-    }
-    let mut extracted = Vec::new();
-    while let Some(place) = fields.next_field()? {
-        if extracted.len() == MAX_EXTRACTED {
-            return Err(protocol::Error::Malformed(format!(
-                "more than {MAX_EXTRACTED} extracted pieces"
-            )));
-        }
-        let place: Place = serde_json::from_slice(place)
-            .map_err(|e| protocol::Error::Malformed(format!("place: {e}")))?;
-        extracted.push(Extracted {
-            part: place.part,
-            entry: place.entry,
-            bytes: fields.field("extracted piece")?.to_vec(),
-        });
-    }
-    let sanitized = Sanitized {
-        message,
-        report: done.report,
-        extracted,
-    };
-    Ok((sanitized, done.cpu_ms))
 }
 
 /// Logs what a worker writes to stderr (a panic message, say): each line

@@ -21,7 +21,7 @@
 
 use std::io::{self, Read, Write};
 
-use mukaika_sanitize::{HoldReason, Report, Threat};
+use mukaika_sanitize::{Extracted, HoldReason, Report, Sanitized, Threat};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -258,6 +258,41 @@ impl<'a> Fields<'a> {
             Some(_) => Err(Error::Malformed("fields after the last one".into())),
         }
     }
+}
+
+/// Decoded pieces a reply may carry for the scanner.
+const MAX_EXTRACTED: usize = 100_000;
+
+/// A `Sanitized` reply's body, checked field by field, and the worker's
+/// CPU milliseconds. The daemon's only parser of what a worker says.
+pub fn sanitized(body: &[u8]) -> Result<(Sanitized, u64)> {
+    let mut fields = Fields::new(body);
+    let done: Done = fields.json("result")?;
+    let message = fields.field("message")?.to_vec();
+    if message.is_empty() {
+        return Err(Error::Malformed("an empty message".into()));
+    }
+    let mut extracted = Vec::new();
+    while let Some(place) = fields.next_field()? {
+        if extracted.len() == MAX_EXTRACTED {
+            return Err(Error::Malformed(format!(
+                "more than {MAX_EXTRACTED} extracted pieces"
+            )));
+        }
+        let place: Place =
+            serde_json::from_slice(place).map_err(|e| Error::Malformed(format!("place: {e}")))?;
+        extracted.push(Extracted {
+            part: place.part,
+            entry: place.entry,
+            bytes: fields.field("extracted piece")?.to_vec(),
+        });
+    }
+    let sanitized = Sanitized {
+        message,
+        report: done.report,
+        extracted,
+    };
+    Ok((sanitized, done.cpu_ms))
 }
 
 #[cfg(test)]
