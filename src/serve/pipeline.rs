@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use mukaika_quarantine::{Event, EventKind, Quarantine};
 use mukaika_relay::{Outcome, Relay};
-use mukaika_sanitize::{HoldReason, Verdict};
+use mukaika_sanitize::{Action, HoldReason, Verdict};
 use mukaika_scan::OnUnavailable;
 use mukaika_spool::{Entry, Envelope, QueueId, Spool, Stage};
 use tracing::{error, info, warn};
@@ -87,6 +87,11 @@ impl Pipeline {
         let report = &sanitized.report;
         let report_json = serde_json::to_string(report)?;
         let threats: Vec<&str> = report.threats.iter().map(|t| t.name.as_str()).collect();
+        let held_parts = report
+            .parts
+            .iter()
+            .filter(|p| p.action == Action::Held)
+            .count();
         info!(
             stage = "sanitized",
             queue_id = %id,
@@ -109,15 +114,27 @@ impl Pipeline {
         self.blocking({
             let (quarantine, id, envelope) =
                 (self.quarantine.clone(), id.clone(), envelope.clone());
-            // The original holds a virus, whatever was delivered: say so.
-            let verdict = if threats.is_empty() {
-                report.verdict.as_str()
-            } else {
+            // The original holds a virus, whatever was delivered: say so. A
+            // part held (an encrypted archive, say) waits for release like
+            // a held message: list it with them.
+            let verdict = if !threats.is_empty() {
                 "infected"
+            } else if held_parts > 0 {
+                "held"
+            } else {
+                report.verdict.as_str()
             };
             move || quarantine.store(&id, &envelope, &original, verdict, &report_json)
         })
         .await?;
+        if held_parts > 0 && report.verdict == Verdict::Sanitized {
+            self.event(
+                &id,
+                EventKind::Held,
+                format!("{held_parts} part(s) held: the recipients got the rest with a notice"),
+            )
+            .await;
+        }
         if report.verdict != Verdict::Sanitized {
             self.event(
                 &id,

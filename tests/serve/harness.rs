@@ -395,3 +395,43 @@ pub fn delivered_with(sink: &Sink, token: &str, n: usize) -> String {
         .expect("a text body")
         .into_owned()
 }
+
+/// A mail with a text body and `bytes` attached as `name`, in base64
+/// lines of `width` characters.
+pub fn with_attachment(subject: &str, name: &str, bytes: &[u8], width: usize) -> Vec<u8> {
+    format!(
+        "From: Sender <sender@example.com>\r\nTo: a@lgwan.example.jp\r\nSubject: {subject}\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n本文です。body-token\r\n\
+         --b1\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\n\
+         Content-Disposition: attachment; filename=\"{name}\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b1--\r\n",
+        base64_lines(bytes, width)
+    )
+    .into_bytes()
+}
+
+/// A deflated zip holding one file.
+pub fn zip_of(name: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file(name, options).unwrap();
+    zip.write_all(bytes).unwrap();
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+/// base64 in lines of `width` characters: odd widths move the signature
+/// across line breaks in the raw message.
+pub fn base64_lines(bytes: &[u8], width: usize) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    b64.as_bytes()
+        .chunks(width)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}

@@ -461,3 +461,27 @@ fn a_permanent_failure_bounces_through_the_bounce_route_or_stays_undeliverable()
     let id = queue_id(&out.text).unwrap();
     relay.wait_for_status(&id, "undeliverable", WAIT);
 }
+
+#[test]
+fn a_message_with_a_held_part_is_listed_with_the_held_ones() {
+    let sink = Sink::start();
+    let relay = Mukaika::start(&sink, &[]);
+    // A zip whose entry says it is ZipCrypto-encrypted (local and central
+    // flags): it cannot be opened, so it is held while the text crosses.
+    let mut zip = harness::zip_of("secret.txt", b"0123456789abcdef");
+    zip[6] |= 1;
+    let central = zip.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    zip[central + 8] |= 1;
+    let mail = harness::with_attachment("locked-token", "秘密.zip", &zip, 76);
+    let id = harness::send(&relay, &mail);
+    let body = harness::delivered_with(&sink, "locked-token", 1);
+    assert!(body.contains("秘密.zip"), "{body}");
+    relay.wait_for_status(&id, "delivered", WAIT);
+    let record = harness::record(&relay, &id);
+    assert_eq!(record["verdict"], "held", "{record}");
+    assert_eq!(record["report"]["verdict"], "sanitized", "{record}");
+    let list = relay.command(&["quarantine", "list", "--verdict", "held"]);
+    assert!(list.stdout.contains(&id), "{}", list.text);
+    let history = record["history"].to_string();
+    assert!(history.contains("part(s) held"), "{history}");
+}

@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-
 use crate::WAIT;
 use crate::clamd::{Clamd, eicar};
-use crate::harness::{self, Mukaika, Sink, delivered_with, record, send};
+use crate::harness::{self, Mukaika, Sink, delivered_with, record, send, with_attachment, zip_of};
 
 fn start_clamd() -> Clamd {
     Clamd::start(&harness::repo().join("crates/scan/tests/signatures"))
@@ -23,30 +21,6 @@ fn relay(sink: &Sink, clamd: &Clamd, more: &[(&str, &str)]) -> Mukaika {
     Mukaika::start(sink, &overrides)
 }
 
-/// base64 in lines of `width` characters: odd widths move the signature
-/// across line breaks in the raw message.
-fn base64_lines(bytes: &[u8], width: usize) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-    b64.as_bytes()
-        .chunks(width)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join("\r\n")
-}
-
-fn with_attachment(subject: &str, name: &str, bytes: &[u8], width: usize) -> Vec<u8> {
-    format!(
-        "From: Sender <sender@example.com>\r\nTo: a@lgwan.example.jp\r\nSubject: {subject}\r\n\
-         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
-         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n本文です。body-token\r\n\
-         --b1\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\n\
-         Content-Disposition: attachment; filename=\"{name}\"\r\n\
-         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b1--\r\n",
-        base64_lines(bytes, width)
-    )
-    .into_bytes()
-}
-
 /// A message forwarding `inner` as message/rfc822.
 fn forwarding(subject: &str, inner: &[u8]) -> Vec<u8> {
     let mut mail = format!(
@@ -59,19 +33,6 @@ fn forwarding(subject: &str, inner: &[u8]) -> Vec<u8> {
     mail.extend_from_slice(inner);
     mail.extend_from_slice(b"\r\n--fw--\r\n");
     mail
-}
-
-/// A deflated zip holding one file.
-fn zip_of(name: &str, bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut out);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    zip.start_file(name, options).unwrap();
-    zip.write_all(bytes).unwrap();
-    zip.finish().unwrap();
-    out.into_inner()
 }
 
 #[test]
