@@ -44,7 +44,7 @@ use mail_parser::MessageParser;
 pub use policy::{
     Limits, LinkMode, NoticeText, OnInfected, OutputCharset, Policy, TextAttachments,
 };
-pub use report::{Action, PartReport, Report, Threat, Timings, Verdict};
+pub use report::{Action, EntryReport, PartReport, Report, Threat, Timings, Verdict};
 pub use scanning::{Extracted, Scan};
 
 use mail::{build, headers::KeptHeaders, limits, mime, notice};

@@ -58,6 +58,28 @@ pub struct PartReport {
     /// Undecodable byte sequences replaced by U+FFFD (text parts only).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub replaced_chars: usize,
+    /// An archive's entries, each with what became of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<EntryReport>,
+}
+
+/// One entry of an archive part (entries of nested archives included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryReport {
+    /// The path inside the archive; a nested archive's entries follow its
+    /// own path, e.g. `docs/inner.zip/見積書.pdf`.
+    pub path: String,
+    /// What the bytes are; none for an entry that was not unpacked.
+    pub detected_type: Option<String>,
+    pub action: Action,
+    /// A stable reason code, as for parts.
+    pub reason: String,
+    /// SHA-256 and size of the unpacked entry, when it was unpacked.
+    pub sha256: Option<String>,
+    pub size: Option<usize>,
+    /// SHA-256 of what the new archive holds for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_sha256: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -98,4 +98,24 @@ fn a_rebuilt_zip_holds_only_sanitized_entries() {
     .unwrap();
     assert!(page.contains("INNER") && !page.contains("script"), "{page}");
     assert!(body(&out.message).contains("「docs.zip/run.bat」を削除しました"));
+    // Every entry has its line in the report, hashes included.
+    let entries: Vec<(&str, Action, &str)> = out.report.parts[1]
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.action, e.reason.as_str()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("docs/readme.txt", Action::Converted, "text-reencoded-utf8"),
+            ("run.bat", Action::Removed, "executable-or-script"),
+            ("inner.zip", Action::Cleaned, "archive-unpacked-to-folder"),
+            ("inner.zip/page.html", Action::Converted, "html-to-text"),
+        ]
+    );
+    let readme = &out.report.parts[1].entries[0];
+    assert_eq!(readme.size, Some(11));
+    assert!(readme.sha256.as_ref().is_some_and(|h| h.len() == 64));
+    assert!(readme.output_sha256.is_some());
+    assert!(out.report.parts[1].entries[1].output_sha256.is_none());
 }

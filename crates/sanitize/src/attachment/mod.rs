@@ -18,7 +18,7 @@ use crate::mail::{charset, filename, mime};
 use crate::ooxml;
 use crate::pdf;
 use crate::policy::{Policy, TextAttachments};
-use crate::report::Action;
+use crate::report::{Action, EntryReport};
 use crate::text::{html, links};
 
 /// What the profile does with each class of attachment
@@ -124,8 +124,11 @@ pub struct Delivered {
     pub replaced_chars: usize,
     /// Links found in converted markup.
     pub links: links::LinkStats,
-    /// Entries of an archive left out: (path inside, reason code).
+    /// What was left out inside: (path inside, reason code), for the
+    /// notice.
     pub removed_inside: Vec<(String, &'static str)>,
+    /// An archive's entries, each with what became of it, for the report.
+    pub entries: Vec<EntryReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +242,7 @@ fn delivered(action: Action, reason: &'static str) -> Delivered {
         replaced_chars: 0,
         links: links::LinkStats::default(),
         removed_inside: Vec::new(),
+        entries: Vec::new(),
     }
 }
 

@@ -13,7 +13,8 @@ use super::{Delivered, Input, Outcome, delivered, detect, sanitize};
 use crate::archive::{self, SkipReason};
 use crate::mail::filename;
 use crate::policy::Policy;
-use crate::report::Action;
+use crate::mail::mime::hex_sha256;
+use crate::report::{Action, EntryReport};
 
 /// The zip's entries sanitized, as a new zip.
 pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
@@ -35,6 +36,19 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
         .iter()
         .map(|s| (s.path.join("/"), s.reason.code()))
         .collect();
+    let mut entries: Vec<EntryReport> = unpacked
+        .skipped
+        .iter()
+        .map(|s| EntryReport {
+            path: s.path.join("/"),
+            detected_type: None,
+            action: Action::Removed,
+            reason: s.reason.code().into(),
+            sha256: None,
+            size: None,
+            output_sha256: None,
+        })
+        .collect();
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
@@ -44,11 +58,23 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
     for entry in &unpacked.entries {
         let name = entry.path.last().map_or("unnamed", String::as_str);
         let detected = detect(&entry.bytes, "application/octet-stream", Some(name));
+        let shown = entry.path.join("/");
+        let mut report = EntryReport {
+            path: shown.clone(),
+            detected_type: Some(detected.mime.clone()),
+            action: Action::Removed,
+            reason: String::new(),
+            sha256: Some(hex_sha256(&entry.bytes)),
+            size: Some(entry.bytes.len()),
+            output_sha256: None,
+        };
         // A nested zip's entries follow it in the list: it becomes a folder.
         if detected.class == super::Class::Zip {
+            report.action = Action::Cleaned;
+            report.reason = "archive-unpacked-to-folder".into();
+            entries.push(report);
             continue;
         }
-        let shown = entry.path.join("/");
         let outcome = sanitize(
             &Input {
                 bytes: &entry.bytes,
@@ -68,14 +94,21 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
                     return Outcome::Remove("archive-rebuild-failed");
                 }
                 written += 1;
+                report.action = d.action;
+                report.reason = d.reason.into();
+                report.output_sha256 = Some(hex_sha256(d.body.as_bytes()));
                 removed.extend(
                     d.removed_inside
                         .into_iter()
                         .map(|(inner, why)| (format!("{shown}/{inner}"), why)),
                 );
             }
-            Outcome::Remove(why) | Outcome::Hold(why) => removed.push((shown, why)),
+            Outcome::Remove(why) | Outcome::Hold(why) => {
+                report.reason = why.into();
+                removed.push((shown, why));
+            }
         }
+        entries.push(report);
     }
     if written == 0 {
         return Outcome::Remove("archive-nothing-deliverable");
@@ -88,6 +121,7 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
         content_type: "application/zip",
         body: super::Body::Binary(cursor.into_inner()),
         removed_inside: removed,
+        entries,
         ..delivered(Action::Cleaned, "archive-rebuilt")
     })
 }

@@ -197,6 +197,7 @@ impl Walker<'_> {
             output_sha256: None,
             charset: None,
             replaced_chars: 0,
+            entries: Vec::new(),
         };
         let shown_name = || {
             filename
@@ -315,6 +316,7 @@ impl Walker<'_> {
                 entry.output_sha256 = Some(hex_sha256(delivered.body.as_bytes()));
                 entry.charset = delivered.charset.map(Into::into);
                 entry.replaced_chars = delivered.replaced_chars;
+                entry.entries = delivered.entries;
                 changes.replaced_chars += delivered.replaced_chars;
                 add_links(&mut changes.links, delivered.links);
                 changes
