@@ -74,3 +74,28 @@ for name, data in seeds.items():
     with open(f"{out}/{name}", "wb") as f:
         f.write(data)
 PY
+# TNEF: a winmail.dat as Japanese Outlook writes it (code page 932), with a
+# text file, a script and a zip.
+mkdir -p "$here/corpus/unpack_tnef"
+python3 - "$here/corpus/unpack_tnef" <<'PY'
+import io, struct, sys, zipfile
+
+def attr(level, ident, data):
+    return bytes([level]) + struct.pack("<II", ident, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+def winmail(files):
+    out = b"\x78\x9f\x3e\x22\x01\x00" + attr(1, 0x00089006, b"\0\0\1\0")
+    out += attr(1, 0x00069007, struct.pack("<II", 932, 0))
+    for name, data in files:
+        out += attr(2, 0x00069002, struct.pack("<HIHHI", 1, 0xFFFFFFFF, 0, 0, 0))
+        out += attr(2, 0x00018010, name.encode("cp932") + b"\0")
+        out += attr(2, 0x0006800F, data)
+        out += attr(2, 0x00069005, b"\0\0\0\0")
+    return out
+
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("memo.html", "<p>memo</p>")
+with open(sys.argv[1] + "/winmail.dat", "wb") as f:
+    f.write(winmail([("見積書.txt", "見積".encode("cp932")), ("run.js", b"x"), ("資料.zip", buf.getvalue())]))
+PY

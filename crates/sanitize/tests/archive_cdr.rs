@@ -5,6 +5,7 @@
 mod support;
 
 use base64::Engine;
+use mail_parser::MimeHeaders;
 use mukaika_sanitize::{Action, Policy, Verdict, sanitize};
 use zip::CompressionMethod::Deflated;
 
@@ -118,4 +119,110 @@ fn a_rebuilt_zip_holds_only_sanitized_entries() {
     assert!(readme.sha256.as_ref().is_some_and(|h| h.len() == 64));
     assert!(readme.output_sha256.is_some());
     assert!(out.report.parts[1].entries[1].output_sha256.is_none());
+}
+
+/// One TNEF attribute: level, id, length, data, checksum.
+fn tnef_attribute(level: u8, id: u32, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![level];
+    out.extend(id.to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out.extend(data);
+    let sum = data.iter().fold(0u16, |s, &b| s.wrapping_add(b.into()));
+    out.extend(sum.to_le_bytes());
+    out
+}
+
+/// A winmail.dat as Japanese Outlook writes it (OEM code page 932), with
+/// the given attachments (Shift_JIS titles).
+fn winmail(attachments: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = vec![0x78, 0x9F, 0x3E, 0x22, 0x01, 0x00];
+    out.extend(tnef_attribute(1, 0x0008_9006, &[0, 0, 1, 0]));
+    let mut page = 932u32.to_le_bytes().to_vec();
+    page.extend(0u32.to_le_bytes());
+    out.extend(tnef_attribute(1, 0x0006_9007, &page));
+    for (title, data) in attachments {
+        let mut rend = 1u16.to_le_bytes().to_vec();
+        rend.extend([0xFF; 4]);
+        rend.extend([0; 8]);
+        out.extend(tnef_attribute(2, 0x0006_9002, &rend));
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(title);
+        let mut name = sjis.into_owned();
+        name.push(0);
+        out.extend(tnef_attribute(2, 0x0001_8010, &name));
+        out.extend(tnef_attribute(2, 0x0006_800F, data));
+        out.extend(tnef_attribute(2, 0x0006_9005, &[0, 0, 0, 0]));
+    }
+    out
+}
+
+#[test]
+fn a_winmail_dat_delivers_its_attachments_sanitized_in_a_new_zip() {
+    let inner = support::zip_of(&[("memo.html", b"<p>MEMO</p>")], Deflated);
+    let tnef = winmail(&[
+        ("見積書.txt", "見積金額 100円".as_bytes()),
+        ("run.js", b"WScript.Echo(1)"),
+        ("資料.zip", &inner),
+    ]);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&tnef);
+    let mail = format!(
+        "From: a@example.com\r\nTo: b@example.jp\r\nSubject: tnef\r\nDate: Thu, 14 Nov 2024 10:30:00 +0900\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n\
+         --z\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBODY-TEXT\r\n\
+         --z\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--z--\r\n"
+    );
+    let out = sanitize(mail.as_bytes(), &Policy::default());
+    let part = &out.report.parts[1];
+    assert_eq!(part.detected_type, "application/ms-tnef");
+    assert_eq!(
+        (part.action, part.reason.as_str()),
+        (Action::Cleaned, "archive-rebuilt")
+    );
+    let entries: Vec<(&str, Action)> = part
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.action))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("見積書.txt", Action::Converted),
+            ("run.js", Action::Removed),
+            ("資料.zip", Action::Cleaned),
+            ("資料.zip/memo.html", Action::Converted),
+        ]
+    );
+    let parsed = mail_parser::MessageParser::new()
+        .parse(&out.message)
+        .unwrap();
+    let attachment = parsed.attachment(0).expect("the rebuilt zip");
+    assert_eq!(attachment.attachment_name(), Some("winmail.zip"));
+    let mut rebuilt = zip::ZipArchive::new(std::io::Cursor::new(attachment.contents())).unwrap();
+    let names: Vec<String> = rebuilt
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
+    assert_eq!(names, ["見積書.txt", "資料.zip/memo.txt"]);
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut rebuilt.by_name("見積書.txt").unwrap(), &mut text).unwrap();
+    assert_eq!(text.trim(), "見積金額 100円");
+    assert!(body(&out.message).contains("run.js"));
+}
+
+#[test]
+fn a_broken_winmail_dat_is_removed_with_its_reason() {
+    let mut tnef = winmail(&[("a.txt", b"hello")]);
+    let last = tnef.len() - 1;
+    tnef[last] ^= 0xFF; // a bad checksum
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&tnef);
+    let mail = format!(
+        "From: a@example.com\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n\
+         --z\r\nContent-Type: text/plain\r\n\r\nx\r\n\
+         --z\r\nContent-Type: application/ms-tnef\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--z--\r\n"
+    );
+    let out = sanitize(mail.as_bytes(), &Policy::default());
+    let part = &out.report.parts[1];
+    assert_eq!(
+        (part.action, part.reason.as_str()),
+        (Action::Removed, "archive-corrupt")
+    );
 }

@@ -25,10 +25,14 @@
 //! - `zip.rs`: the walk over one zip and its nested zips.
 //! - `budget.rs`: the shared budget, and reading an entry within it.
 //! - `names.rs`: raw entry names to text, then to harmless paths.
+//! - `tnef.rs`: Outlook's `winmail.dat`, whose attachments are entries too.
 
 mod budget;
 mod names;
+mod tnef;
 mod zip;
+
+pub use tnef::unpack_tnef;
 
 use std::fmt;
 

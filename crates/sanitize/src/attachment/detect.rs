@@ -19,6 +19,8 @@ pub enum Class {
     /// OpenDocument: odt, ods, odp.
     Odf,
     Zip,
+    /// Outlook's TNEF (`winmail.dat`): attachments in a wrapper.
+    Tnef,
     /// Other archives and compressed files (7z, gzip, tar, rar…).
     OtherArchive,
     /// HTML, XHTML or SVG: markup, never delivered as markup.
@@ -91,6 +93,9 @@ fn by_magic(bytes: &[u8]) -> Option<(Class, &'static str)> {
     }
     if bytes.starts_with(&LNK) {
         return Some((Class::Dangerous("shortcut"), "application/x-ms-shortcut"));
+    }
+    if bytes.starts_with(&[0x78, 0x9F, 0x3E, 0x22]) {
+        return Some((Class::Tnef, "application/ms-tnef"));
     }
     if bytes.starts_with(b"ITSF") {
         return Some((Class::Dangerous("chm"), "application/vnd.ms-htmlhelp"));

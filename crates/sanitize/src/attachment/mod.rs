@@ -186,7 +186,7 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
             OfficeRule::Remove => Outcome::Remove("removed-by-profile"),
             OfficeRule::Clean => office(input, policy),
         },
-        Class::Zip => match policy.attachments.archives {
+        Class::Zip | Class::Tnef => match policy.attachments.archives {
             ArchiveRule::Remove => Outcome::Remove("removed-by-profile"),
             ArchiveRule::Extract => repack::repack(input, policy),
         },

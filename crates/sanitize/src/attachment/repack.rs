@@ -12,13 +12,18 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 use super::{Delivered, Input, Outcome, delivered, detect, sanitize};
 use crate::archive::{self, SkipReason};
 use crate::mail::filename;
-use crate::policy::Policy;
 use crate::mail::mime::hex_sha256;
+use crate::policy::Policy;
 use crate::report::{Action, EntryReport};
 
-/// The zip's entries sanitized, as a new zip.
+/// The archive's entries (a zip's, or a TNEF's attachments) sanitized,
+/// as a new zip.
 pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
-    let unpacked = match archive::unpack_zip(input.bytes, &policy.limits.archive) {
+    let unpacked = match input.detected.class {
+        super::Class::Tnef => archive::unpack_tnef(input.bytes, &policy.limits.archive),
+        _ => archive::unpack_zip(input.bytes, &policy.limits.archive),
+    };
+    let unpacked = match unpacked {
         Ok(unpacked) => unpacked,
         Err(e) => return Outcome::Remove(e.reason()),
     };
@@ -117,7 +122,8 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
         return Outcome::Remove("archive-rebuild-failed");
     };
     Outcome::Deliver(Delivered {
-        filename: filename::with_extension(input.name, "zip"),
+        // `winmail.dat` arrives as `winmail.zip`.
+        filename: filename::converted_extension(input.name, "zip", &["zip", "dat", "tnef"]),
         content_type: "application/zip",
         body: super::Body::Binary(cursor.into_inner()),
         removed_inside: removed,

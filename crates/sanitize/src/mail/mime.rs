@@ -350,14 +350,20 @@ impl Walker<'_> {
     }
 
     /// Hands a leaf to the scanner, and the entries of a zip-packaged part
-    /// one by one. An archive that does not unpack is still scanned whole
+    /// (or the attachments of a TNEF one) one by one. An archive that does not unpack is still scanned whole
     /// (clamd looks inside what it can).
     fn extract(&mut self, path: &str, bytes: Vec<u8>, class: Class) {
         let zipped = matches!(
             class,
             Class::Zip | Class::Ooxml | Class::Odf | Class::Dangerous("java-archive")
         );
-        if zipped && let Ok(unpacked) = archive::unpack_zip(&bytes, &self.policy.limits.archive) {
+        let limits = &self.policy.limits.archive;
+        let unpacked = match class {
+            Class::Tnef => archive::unpack_tnef(&bytes, limits).ok(),
+            _ if zipped => archive::unpack_zip(&bytes, limits).ok(),
+            _ => None,
+        };
+        if let Some(unpacked) = unpacked {
             for entry in unpacked.entries {
                 self.content.extracted.push(Extracted {
                     part: path.to_owned(),
