@@ -133,7 +133,10 @@ impl Sanitizer {
 /// the message, and an error line: this is a sanitizer bug. The decoded
 /// parts for the scanner go along either way.
 fn verified(raw: &[u8], policy: &Policy, sanitized: Sanitized) -> Sanitized {
-    let Err(violations) = mukaika_verify::verify(&sanitized.message) else {
+    let allow = mukaika_verify::Allow {
+        cleaned_pdfs: policy.attachments.pdf == mukaika_sanitize::attachment::PdfRule::Clean,
+    };
+    let Err(violations) = mukaika_verify::verify_with(&sanitized.message, &allow) else {
         return sanitized;
     };
     metrics::counter!(VERIFIER_VIOLATIONS).increment(1);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Seeds the fuzz corpora: mails from the project's samples; a few zips;
 # PDFs from the generator of the flatten tests (text, photo, active
-# content, rotated and landscape pages, the encrypted test files); Office
-# files from the fixtures of tests/ooxml.rs.
+# content, rotated and landscape pages, the encrypted test files), also
+# seeding clean_pdf with the clean tests' actions and incremental-update
+# files; Office files from the fixtures of tests/ooxml.rs.
 set -eu
 here=$(dirname "$0")
 mkdir -p "$here/corpus/sanitize_mail" "$here/corpus/unpack_zip"
@@ -42,3 +43,5 @@ save("encrypted.zip", bytes(enc))
 PY
 cargo test --manifest-path "$here/../Cargo.toml" --test pdf_flatten -- --ignored write_generated_pdfs
 cargo test --manifest-path "$here/../Cargo.toml" --test ooxml -- --ignored write_fuzz_seeds
+cargo test --manifest-path "$here/../Cargo.toml" --test pdf_clean -- --ignored write_fuzz_seeds
+cp "$here"/corpus/flatten_pdf/* "$here/corpus/clean_pdf/"
