@@ -1,10 +1,11 @@
 //! PDF flattening at 150 DPI, all included (open, render, encode, write):
 //! a 10-page Helvetica text document and a 3-page photograph document,
 //! the files of `corpus/pdf/` that mutool and pdftoppm are timed on in
-//! docs/PERFORMANCE.md. Throughput is in pages.
+//! docs/PERFORMANCE.md. Throughput is in pages. The `clean` group times
+//! the structural clean (`attachments.pdf = "clean"`) of the same files.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mukaika_sanitize::pdf::{FlattenOptions, flatten};
+use mukaika_sanitize::pdf::{FlattenOptions, clean, flatten};
 use std::hint::black_box;
 
 const TEXT: &[u8] = include_bytes!("corpus/pdf/text-10.pdf");
@@ -18,6 +19,14 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Elements(pages));
         group.bench_function(name, |b| {
             b.iter(|| flatten(black_box(pdf), &options).expect("the corpus flattens"))
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("clean");
+    for (name, pdf, pages) in [("text_10_pages", TEXT, 10), ("photo_3_pages", PHOTO, 3)] {
+        group.throughput(Throughput::Elements(pages));
+        group.bench_function(name, |b| {
+            b.iter(|| clean(black_box(pdf), &options).expect("the corpus cleans"))
         });
     }
     group.finish();

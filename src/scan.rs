@@ -176,7 +176,8 @@ impl Sanitizer {
                 .await?
             }
         };
-        let checked = tokio::task::spawn_blocking(move || verify(sanitized)).await?;
+        let policy = self.policy.clone();
+        let checked = tokio::task::spawn_blocking(move || verify(sanitized, &policy)).await?;
         match checked {
             Ok(sanitized) => Ok(sanitized),
             Err(extracted) => Ok(Sanitized {
@@ -218,8 +219,15 @@ pub async fn start_workers(
 
 /// `sanitized` if the verifier lets it cross; else an error line (this is
 /// a sanitizer bug) and the decoded parts, which the scanner still gets.
-fn verify(sanitized: Sanitized) -> Result<Sanitized, Vec<mukaika_sanitize::Extracted>> {
-    let Err(violations) = mukaika_verify::verify(&sanitized.message) else {
+/// Cleaned PDFs pass only when the profile cleans PDFs.
+fn verify(
+    sanitized: Sanitized,
+    policy: &Policy,
+) -> Result<Sanitized, Vec<mukaika_sanitize::Extracted>> {
+    let allow = mukaika_verify::Allow {
+        cleaned_pdfs: policy.attachments.pdf == mukaika_sanitize::attachment::PdfRule::Clean,
+    };
+    let Err(violations) = mukaika_verify::verify_with(&sanitized.message, &allow) else {
         return Ok(sanitized);
     };
     metrics::counter!(VERIFIER_VIOLATIONS).increment(1);
@@ -277,11 +285,14 @@ mod tests {
         };
         let raw = b"From: a@example.jp\r\nSubject: s\r\n\r\nbody\r\n";
         let good = mukaika_sanitize::sanitize(raw, &sanitizer.policy);
-        assert_eq!(verify(good.clone()).unwrap().message, good.message);
+        assert_eq!(
+            verify(good.clone(), &sanitizer.policy).unwrap().message,
+            good.message
+        );
         // As if the core had a bug and let HTML through.
         let mut bad = good;
         bad.message = b"From: a@example.jp\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n".to_vec();
-        assert!(verify(bad).is_err());
+        assert!(verify(bad, &sanitizer.policy).is_err());
         let held = sanitizer
             .hold(Arc::new(raw.to_vec()), HoldReason::OutputVerificationFailed)
             .await;

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Seeds the fuzz corpora: mails from the project's samples; a few zips;
 # PDFs from the generator of the flatten tests (text, photo, active
-# content, rotated and landscape pages, the encrypted test files); Office
-# files from the fixtures of tests/ooxml.rs.
+# content, rotated and landscape pages, the encrypted test files), also
+# seeding clean_pdf with the clean tests' actions and incremental-update
+# files; Office files from the fixtures of tests/ooxml.rs.
 set -eu
 here=$(dirname "$0")
 mkdir -p "$here/corpus/sanitize_mail" "$here/corpus/unpack_zip"
@@ -99,3 +100,5 @@ with zipfile.ZipFile(buf, "w") as z:
 with open(sys.argv[1] + "/winmail.dat", "wb") as f:
     f.write(winmail([("見積書.txt", "見積".encode("cp932")), ("run.js", b"x"), ("資料.zip", buf.getvalue())]))
 PY
+cargo test --manifest-path "$here/../Cargo.toml" --test pdf_clean -- --ignored write_fuzz_seeds
+cp "$here"/corpus/flatten_pdf/* "$here/corpus/clean_pdf/"

@@ -9,7 +9,10 @@ one text/plain body, or a multipart/mixed of that body and attachments of
 the allowed types, with no nested multipart or message; text that decodes;
 PNG holding only critical chunks and JPEG with no metadata segment, both
 decoding, with nothing after their end; flattened PDFs (pages that draw
-images only, no key of active content anywhere); Office Open XML with no
+images only, no key of active content anywhere) or, where the profile
+cleans PDFs and the caller says so ([`verify_with`]), cleaned PDFs (no
+action, script, form or embedded file; one revision, no unreachable
+object); Office Open XML with no
 macro, ActiveX, OLE or external part or relationship; zips of such files
 under relative names.
 
@@ -85,14 +88,27 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Checks `message` against the allow-list: every violation, or none.
+/// What may cross beyond the strictest allow-list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allow {
+    /// A PDF may be cleaned (text and fonts kept) rather than flattened.
+    pub cleaned_pdfs: bool,
+}
+
+/// Checks `message` against the strictest allow-list (flattened PDFs only):
+/// every violation, or none.
 pub fn verify(message: &[u8]) -> Result<(), Vec<Violation>> {
+    verify_with(message, &Allow::default())
+}
+
+/// Checks `message` against the allow-list widened by `allow`.
+pub fn verify_with(message: &[u8], allow: &Allow) -> Result<(), Vec<Violation>> {
     let mut found = Vec::new();
     let mut violation = |place: String, what: String| found.push(Violation { place, what });
     header_section(message, &mut violation);
     match MessageParser::new().parse(message) {
         None => violation("message".into(), "does not parse as a mail".into()),
-        Some(parsed) => parts(&parsed, &mut violation),
+        Some(parsed) => parts(&parsed, allow, &mut violation),
     }
     if found.is_empty() { Ok(()) } else { Err(found) }
 }
@@ -138,7 +154,11 @@ fn header_section(message: &[u8], violation: &mut impl FnMut(String, String)) {
 }
 
 /// The MIME structure and each part's content.
-fn parts(message: &mail_parser::Message<'_>, violation: &mut impl FnMut(String, String)) {
+fn parts(
+    message: &mail_parser::Message<'_>,
+    allow: &Allow,
+    violation: &mut impl FnMut(String, String),
+) {
     for (id, part) in message.parts.iter().enumerate() {
         let place = || format!("part {id}");
         let content_type = part
@@ -181,7 +201,7 @@ fn parts(message: &mail_parser::Message<'_>, violation: &mut impl FnMut(String, 
             violation(place(), format!("{content_type} may not cross"));
             continue;
         }
-        content(&content_type, part.contents(), &place(), violation);
+        content(&content_type, part.contents(), &place(), allow, violation);
     }
 }
 
@@ -190,6 +210,7 @@ pub(crate) fn content(
     content_type: &str,
     bytes: &[u8],
     place: &str,
+    allow: &Allow,
     violation: &mut impl FnMut(String, String),
 ) {
     let mut complain = |what: String| violation(place.to_owned(), what);
@@ -204,8 +225,8 @@ pub(crate) fn content(
         }
         "image/png" => image::png(bytes, &mut complain),
         "image/jpeg" => image::jpeg(bytes, &mut complain),
-        "application/zip" => zip::entries(bytes, place, violation),
-        "application/pdf" => pdf::flattened(bytes, &mut complain),
+        "application/zip" => zip::entries(bytes, place, allow, violation),
+        "application/pdf" => pdf::check(bytes, allow.cleaned_pdfs, &mut complain),
         DOCX | XLSX | PPTX => ooxml::cleaned(bytes, &mut complain),
         other => complain(format!("{other} may not cross")),
     }

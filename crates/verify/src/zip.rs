@@ -8,7 +8,12 @@ use std::io::Read;
 /// Most bytes read out of one zip.
 const MAX_TOTAL: u64 = 1 << 30;
 
-pub fn entries(bytes: &[u8], place: &str, violation: &mut impl FnMut(String, String)) {
+pub fn entries(
+    bytes: &[u8],
+    place: &str,
+    allow: &crate::Allow,
+    violation: &mut impl FnMut(String, String),
+) {
     let mut archive = match ::zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
         Ok(archive) => archive,
         Err(e) => return violation(place.to_owned(), format!("not a zip: {e}")),
@@ -50,6 +55,6 @@ pub fn entries(bytes: &[u8], place: &str, violation: &mut impl FnMut(String, Str
                 continue;
             }
         };
-        crate::content(content_type, &content, &entry_place, violation);
+        crate::content(content_type, &content, &entry_place, allow, violation);
     }
 }

@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         // Images are decoded at full size whatever the DPI; larger ones
         // only find the memory limit, which the worker enforces.
         max_image_pixels: 4_000_000,
+        ..FlattenOptions::default()
     };
     if let Ok(out) = flatten(data, &options) {
         assert!(out.pages > 0);

@@ -50,6 +50,9 @@ pub enum PdfRule {
     /// Every page rendered and rebuilt as a PDF of page images
     /// (`[profiles.NAME.pdf]`).
     Flatten,
+    /// The document kept, its active and hidden content taken out (lopdf
+    /// CDR, `pdf::clean`): text stays searchable.
+    Clean,
     Remove,
 }
 
@@ -181,6 +184,7 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
                 Err(pdf::Error::PasswordProtected) => Outcome::Hold("pdf-password"),
                 Err(e) => Outcome::Remove(e.reason()),
             },
+            PdfRule::Clean => pdf_clean(input, policy),
         },
         Class::Ooxml => match policy.attachments.office {
             OfficeRule::Remove => Outcome::Remove("removed-by-profile"),
@@ -227,6 +231,25 @@ fn office(input: &Input<'_>, policy: &Policy) -> Outcome {
             "entity-declaration" => "office-entity-declaration",
             _ => "office-corrupt",
         }),
+    }
+}
+
+/// A PDF cleaned; one with a user password is held.
+fn pdf_clean(input: &Input<'_>, policy: &Policy) -> Outcome {
+    match pdf::clean(input.bytes, &policy.pdf) {
+        Ok(cleaned) => Outcome::Deliver(Delivered {
+            filename: filename::converted_extension(input.name, "pdf", &["pdf"]),
+            content_type: "application/pdf",
+            body: Body::Binary(cleaned.pdf),
+            removed_inside: cleaned
+                .removed
+                .into_iter()
+                .map(|r| (r.place, r.reason))
+                .collect(),
+            ..delivered(Action::Cleaned, "pdf-cleaned")
+        }),
+        Err(pdf::Error::PasswordProtected) => Outcome::Hold("pdf-password"),
+        Err(e) => Outcome::Remove(e.reason()),
     }
 }
 

@@ -208,6 +208,10 @@ fn conversion(code: &str) -> (&'static str, &'static str) {
             "は各ページを画像にしたPDFに作り直して届けています（文字の検索・コピーはできません）。",
             "was rebuilt as a PDF of page images (its text cannot be searched or copied).",
         ),
+        "pdf-cleaned" => (
+            "はスクリプト・自動実行・フォーム・埋め込みファイル・外部へのリンク・メタデータを取り除いて作り直して届けています（文字の検索・コピーはできます）。",
+            "was rebuilt without scripts, automatic actions, forms, embedded files, links out or metadata (its text can still be searched and copied).",
+        ),
         "archive-rebuilt" => (
             "は中のファイルを一つずつ無害化し、作り直して届けています。",
             "was rebuilt from its entries, each sanitized.",
@@ -272,6 +276,36 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
             "a PDF whose pages or images are too large",
         ),
         "pdf-broken" => ("読み取れないPDF", "a PDF that could not be read"),
+        "pdf-too-many-objects" => (
+            "オブジェクト数が上限を超えるPDF",
+            "a PDF with too many objects",
+        ),
+        "pdf-javascript" => ("PDF内のスクリプト（JavaScript）", "a script (JavaScript)"),
+        "pdf-auto-action" => (
+            "開いたときなどに自動で実行される動作",
+            "an action run automatically (on opening, on a page…)",
+        ),
+        "pdf-launch" => (
+            "ファイルやプログラムを起動する動作",
+            "an action that launches a file or program",
+        ),
+        "pdf-link" => (
+            "外部のURLやファイルを開くリンク",
+            "a link to a URL or another file",
+        ),
+        "pdf-form" => (
+            "入力フォーム（送信などの動作を含む）",
+            "a form (with its submit and other actions)",
+        ),
+        "pdf-embedded-file" => (
+            "埋め込みファイル・添付ファイル",
+            "an embedded or attached file",
+        ),
+        "pdf-multimedia" => (
+            "動画・音声・3Dなどのマルチメディア",
+            "multimedia (video, sound, 3D)",
+        ),
+        "pdf-action" => ("その他の動作", "another action"),
         "archive-encrypted" => (
             "パスワード付きの圧縮ファイル",
             "a password-protected archive",

@@ -1,5 +1,7 @@
 //! PDF flattening: every page of an untrusted PDF rendered to pixels and
-//! rebuilt as a brand-new PDF that holds nothing but one image per page.
+//! rebuilt as a brand-new PDF that holds nothing but one image per page;
+//! or cleaning ([`clean`]): the document kept, its active and hidden parts
+//! taken out (`clean.rs` says what and how).
 //!
 //! What crosses is what a person would have seen on paper: no text objects,
 //! fonts, actions, JavaScript, forms, annotations, links, outlines,
@@ -13,6 +15,7 @@
 //! - `encode.rs`: pixels to an image stream (greyscale or colour, Flate or
 //!   JPEG); its module comment says how the encoding is chosen and why.
 //! - `write.rs`: the new PDF, written with pdf-writer.
+//! - `clean.rs`: structural CDR with lopdf, for `attachments.pdf = "clean"`.
 //!
 //! Like the rest of the core this is pure: it reads no file and no clock.
 //! It bounds pages, page pixels and declared image pixels before it
@@ -23,6 +26,7 @@
 //! 616 MB in the fuzz build): the caller runs it where time and memory
 //! limits can be enforced (the worker).
 
+mod clean;
 mod encode;
 mod flatten;
 mod write;
@@ -49,6 +53,10 @@ pub struct FlattenOptions {
     /// at 600 DPI is 70 million). A few hundred kilobytes of Flate can
     /// declare gigabytes of pixels, which the renderer would allocate.
     pub max_image_pixels: u64,
+    /// Cleaning only: a document with more objects is refused (default
+    /// 200,000; a 500-page report has a few tens of thousands). Checked
+    /// after loading, so memory is still the worker's to bound.
+    pub max_objects: usize,
 }
 
 impl Default for FlattenOptions {
@@ -58,6 +66,7 @@ impl Default for FlattenOptions {
             max_pages: 200,
             max_page_pixels: 40_000_000,
             max_image_pixels: 100_000_000,
+            max_objects: 200_000,
         }
     }
 }
@@ -71,7 +80,34 @@ pub struct Flattened {
     pub pages: usize,
 }
 
-/// Why a PDF was not flattened.
+/// A cleaned document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cleaned {
+    /// The new PDF.
+    pub pdf: Vec<u8>,
+    /// How many pages it has (as many as the original).
+    pub pages: usize,
+    /// What was taken out, one entry per place and reason.
+    pub removed: Vec<Removal>,
+}
+
+/// Something taken out of a cleaned PDF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// `page N` (1-based) for what a page reaches first (its actions,
+    /// annotations, resources), `document` for the rest.
+    pub place: String,
+    /// A stable reason code: `pdf-javascript`, `pdf-auto-action`
+    /// (`/OpenAction`, `/AA`), `pdf-launch`, `pdf-link` (URI, GoToR, GoToE
+    /// actions), `pdf-form` (AcroForm, XFA, form actions),
+    /// `pdf-embedded-file`, `pdf-multimedia`, `pdf-action` (any other
+    /// action but page navigation).
+    pub reason: &'static str,
+    /// How many, at this place.
+    pub count: usize,
+}
+
+/// Why a PDF was not flattened or cleaned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -85,7 +121,10 @@ pub enum Error {
     /// An image XObject declares `pixels` pixels, more than
     /// `max_image_pixels`.
     ImageTooLarge { pixels: u64 },
-    /// The PDF could not be read or rendered; the text says where.
+    /// Cleaning: the PDF has this many objects, more than `max_objects`.
+    TooManyObjects(usize),
+    /// The PDF could not be read, rendered or rewritten; the text says
+    /// where.
     Broken(String),
 }
 
@@ -97,6 +136,7 @@ impl Error {
             Error::TooManyPages(_) => "pdf-too-many-pages",
             Error::PageTooLarge { .. } => "pdf-page-too-large",
             Error::ImageTooLarge { .. } => "pdf-image-too-large",
+            Error::TooManyObjects(_) => "pdf-too-many-objects",
             Error::Broken(_) => "pdf-broken",
         }
     }
@@ -116,7 +156,8 @@ impl fmt::Display for Error {
                     "the PDF has an image too large to decode ({pixels} pixels)"
                 )
             }
-            Error::Broken(why) => write!(f, "the PDF cannot be rendered: {why}"),
+            Error::TooManyObjects(n) => write!(f, "the PDF has too many objects ({n})"),
+            Error::Broken(why) => write!(f, "the PDF cannot be read or rendered: {why}"),
         }
     }
 }
@@ -134,4 +175,19 @@ impl std::error::Error for Error {}
 /// ```
 pub fn flatten(bytes: &[u8], options: &FlattenOptions) -> Result<Flattened, Error> {
     flatten::flatten(bytes, options)
+}
+
+/// Rewrites `bytes` as a new PDF of the objects its catalog reaches,
+/// without actions (but page navigation), JavaScript, forms, embedded files,
+/// multimedia, metadata or earlier revisions; text, fonts and images stay.
+/// Uses `max_pages` and `max_objects` of `options`. Never panics on any
+/// input.
+///
+/// ```
+/// use mukaika_sanitize::pdf::{FlattenOptions, clean};
+/// let err = clean(b"not a PDF", &FlattenOptions::default()).unwrap_err();
+/// assert_eq!(err.reason(), "pdf-broken");
+/// ```
+pub fn clean(bytes: &[u8], options: &FlattenOptions) -> Result<Cleaned, Error> {
+    clean::clean(bytes, options)
 }
