@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use mukaika_sanitize::{Action, Policy, Sanitized, Verdict};
 use mukaika_worker::{Config, Failure, Pool, Program};
-use zips::{Raw, crc32, deflate_zeros, raw_zip, zip_of};
+use zips::{Raw, crc32, deflate_zeros, overlap_bomb, raw_zip, zip_of};
 
 const MIB: usize = 1024 * 1024;
 
@@ -135,19 +135,6 @@ fn docx_bomb() -> Vec<u8> {
     )
 }
 
-/// 200 central records over one 1 MiB entry: 200 MiB from a few KB.
-fn zip_overlap_bomb() -> Vec<u8> {
-    let kernel = Raw::zeros(b"f0", MIB);
-    let mut records = vec![kernel.clone()];
-    records.extend((1..200).map(|i| Raw {
-        name: format!("f{i}").into_bytes(),
-        local: false,
-        offset: Some(0),
-        ..kernel.clone()
-    }));
-    raw_zip(&records)
-}
-
 /// One entry of 1 GiB of zeros in about 7 MB.
 fn zip_ratio_bomb() -> Vec<u8> {
     let size = 1 << 30;
@@ -212,7 +199,7 @@ fn a_bomb_of_every_class_is_refused_within_the_workers_limits() {
     let bombs: Vec<(&str, Vec<u8>, Expected)> = vec![
         (
             "overlap.zip",
-            zip_overlap_bomb(),
+            overlap_bomb(200, MIB),
             removed("archive-bomb-overlap"),
         ),
         // Its one entry is dropped for its ratio, leaving nothing.

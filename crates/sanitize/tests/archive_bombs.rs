@@ -10,7 +10,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mukaika_sanitize::archive::{Error, Limits, Unpacked, unpack_zip};
-use support::{Raw, crc32, deflate_zeros, raw_zip, zip_of};
+use support::{Raw, crc32, deflate_zeros, overlap_bomb, raw_zip, zip_of};
 use zip::CompressionMethod::{Deflated, Stored};
 
 const MIB: usize = 1024 * 1024;
@@ -219,17 +219,8 @@ fn a_recursive_bomb_is_refused_with_bounded_memory() {
 
 #[test]
 fn overlapping_entries_are_refused_before_inflating() {
-    // One local header and 1 MiB of zeros, which 200 central records all
-    // point at: 200 MiB from 7 KB, the way David Fifield's bomb overlaps.
-    let kernel = Raw::zeros(b"f0", MIB);
-    let mut records = vec![kernel.clone()];
-    records.extend((1..200).map(|i| Raw {
-        name: format!("f{i}").into_bytes(),
-        local: false,
-        offset: Some(0),
-        ..kernel.clone()
-    }));
-    let cost = unpack_measured(&raw_zip(&records), &Limits::default());
+    // 200 MiB from 7 KB.
+    let cost = unpack_measured(&overlap_bomb(200, MIB), &Limits::default());
     assert_eq!(reason(&cost), "archive-bomb-overlap");
     assert!(cost.peak < MIB, "peak {} bytes", cost.peak);
     assert!(cost.time < Duration::from_secs(1), "{:?}", cost.time);

@@ -202,6 +202,21 @@ impl Bits {
     }
 }
 
+/// One local header and `size` zeros, which `records` central records all
+/// point at: `records × size` bytes from a few KB, the way David Fifield's
+/// bomb overlaps.
+pub fn overlap_bomb(records: usize, size: usize) -> Vec<u8> {
+    let kernel = Raw::zeros(b"f0", size);
+    let mut all = vec![kernel.clone()];
+    all.extend((1..records).map(|i| Raw {
+        name: format!("f{i}").into_bytes(),
+        local: false,
+        offset: Some(0),
+        ..kernel.clone()
+    }));
+    raw_zip(&all)
+}
+
 pub fn crc32(data: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &byte in data {
