@@ -73,6 +73,11 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("workers");
     group.sample_size(50);
     for (name, mail) in [
+        // The pool's fixed cost per message shows best on a tiny one.
+        (
+            "tiny_200b",
+            b"From: a@example.jp\r\nSubject: hi\r\nDate: Sun, 22 Nov 2026 10:00:00 +0900\r\n\r\nhello\r\n".to_vec(),
+        ),
         ("a_jis_text_20k", corpus::jis_text_mail()),
         ("b_html_100k", corpus::html_mail()),
     ] {
