@@ -7,7 +7,7 @@
 //! tries to recover: a worker that failed once is not trusted again.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter};
+use std::io::{self, BufReader};
 use std::os::fd::AsFd;
 
 use mukaika_sanitize::{Policy, Scan, held, sanitize_with};
@@ -36,7 +36,8 @@ pub fn serve(limits: &Limits, user: Option<(u32, u32)>) -> io::Result<()> {
     // Before the first byte of untrusted input, and before any thread.
     let applied = sandbox::apply(limits);
     let mut input = BufReader::with_capacity(64 * 1024, input);
-    let mut output = BufWriter::with_capacity(64 * 1024, output);
+    // A frame is written whole, in one call: no buffer to copy it into.
+    let mut output = output;
     let hello = Hello {
         pid: std::process::id(),
         applied,
