@@ -153,7 +153,17 @@ impl Sanitizer {
     async fn core(&self, raw: Arc<Vec<u8>>, threats: Vec<Threat>) -> anyhow::Result<Sanitized> {
         let extract = threats.is_empty() && self.scanner.is_some();
         let sanitized = match &self.engine {
-            Engine::Workers(pool) => match pool.sanitize(&raw, extract, &threats).await {
+            Engine::Workers(pool) => match pool
+                .sanitize(
+                    &raw,
+                    &Scan {
+                        extract,
+                        threats: &threats,
+                        ..Scan::default()
+                    },
+                )
+                .await
+            {
                 Ok(sanitized) => sanitized,
                 Err(failure) => {
                     let reason = failure.hold_reason();
@@ -170,6 +180,7 @@ impl Sanitizer {
                     let scan = Scan {
                         extract,
                         threats: &threats,
+                        ..Scan::default()
                     };
                     mukaika_sanitize::sanitize_with(&raw, &policy, &scan)
                 })

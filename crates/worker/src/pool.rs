@@ -20,13 +20,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use mukaika_sanitize::{HoldReason, Policy, Sanitized, Threat};
+use mukaika_sanitize::{HoldReason, Policy, Sanitized, Scan};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::Semaphore;
 
-use crate::protocol::{self, Fields, Hello, HoldJob, Kind, SanitizeJob, frame, json};
+use crate::protocol::{
+    self, ConvertedPlace, Fields, Hello, HoldJob, Kind, SanitizeJob, frame, json,
+};
 use crate::sandbox::{Applied, Limits, Probe};
 use crate::serve::TEST_HOOKS_ENV;
 
@@ -251,18 +253,24 @@ impl Pool {
 
     /// One run of the core on `raw` in a worker (see
     /// [`mukaika_sanitize::sanitize_with`]).
-    pub async fn sanitize(
-        &self,
-        raw: &[u8],
-        extract: bool,
-        threats: &[Threat],
-    ) -> Result<Sanitized, Failure> {
+    pub async fn sanitize(&self, raw: &[u8], scan: &Scan<'_>) -> Result<Sanitized, Failure> {
         let job = json(&SanitizeJob {
-            extract,
-            threats: threats.to_vec(),
+            extract: scan.extract,
+            threats: scan.threats.to_vec(),
+            convert: scan.convert,
+            converted: scan
+                .converted
+                .iter()
+                .map(|c| ConvertedPlace {
+                    part: c.part.clone(),
+                    error: c.pdf.as_ref().err().cloned(),
+                })
+                .collect(),
         });
+        let mut fields: Vec<&[u8]> = vec![&job, raw];
+        fields.extend(scan.converted.iter().filter_map(|c| c.pdf.as_deref().ok()));
         self.job(
-            &frame(Kind::Sanitize, &[&job, raw]),
+            &frame(Kind::Sanitize, &fields),
             Kind::Sanitized,
             protocol::sanitized,
         )
