@@ -222,8 +222,10 @@ fn documents_libreoffice_cannot_print_and_zip_entries_are_not_converted() {
 
 #[test]
 fn threats_and_conversions_go_in_the_same_second_run() {
-    let mut policy = Policy::default();
-    policy.on_infected = mukaika_sanitize::OnInfected::RemovePart;
+    let policy = Policy {
+        on_infected: mukaika_sanitize::OnInfected::RemovePart,
+        ..Policy::default()
+    };
     let eicar_like = b"not really a virus, but the scanner says so";
     let raw = format!(
         "From: a@example.com\r\nTo: b@example.jp\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\n\r\n{}\r\n--b\r\nContent-Type: application/rtf; name=\"memo.rtf\"\r\n\r\n{}\r\n--b--\r\n",

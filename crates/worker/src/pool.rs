@@ -188,7 +188,8 @@ pub struct Proof {
 /// A pool of sandboxed workers.
 pub struct Pool {
     program: Program,
-    config: Config,
+    /// Boxed: the pool lives in an enum next to much smaller variants.
+    config: Box<Config>,
     /// The Init frame every new worker gets: the profile.
     init: Vec<u8>,
     /// The largest reply read from a worker.
@@ -246,7 +247,7 @@ impl Pool {
                 path: program.path,
                 args,
             },
-            config: config.clone(),
+            config: Box::new(config.clone()),
             init: frame(Kind::Init, &[&json(policy), policy.name.as_bytes()]),
             max_reply,
             idle: Mutex::new(Vec::new()),
