@@ -23,6 +23,7 @@ fn sanitizer(scanner: Option<Scanner>) -> Sanitizer {
         engine: Engine::InProcess {
             slots: tokio::sync::Semaphore::new(2),
         },
+        converter: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn in_process(slots: usize) -> Sanitizer {
         engine: Engine::InProcess {
             slots: tokio::sync::Semaphore::new(slots),
         },
+        converter: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn pooled(runtime: &tokio::runtime::Runtime, size: usize) -> Sanitizer {
         policy: Arc::new(policy),
         scanner: None,
         engine: Engine::Workers(pool),
+        converter: None,
     }
 }
 

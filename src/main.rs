@@ -42,6 +42,9 @@ enum Command {
     /// Internal: a sandboxed worker process, started by serve and sanitize.
     #[command(hide = true)]
     Worker(cmd::worker::Args),
+    /// Internal: one sandboxed LibreOffice conversion, started by serve and sanitize.
+    #[command(hide = true)]
+    Convert(cmd::convert::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Sanitize(args) => cmd::sanitize::run(args),
         Command::CheckConfig { config } => cmd::check_config::run(config.as_deref()),
         Command::Worker(args) => cmd::worker::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

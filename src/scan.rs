@@ -14,9 +14,12 @@
 use std::sync::Arc;
 
 use futures_util::future::join_all;
-use mukaika_sanitize::{HoldReason, Policy, Sanitized, Scan, Threat};
+use mukaika_sanitize::{
+    Converted, HoldReason, OnInfected, Policy, Sanitized, Scan, Threat, ToConvert,
+};
 use mukaika_scan::{Error as ScanError, Scanner, Verdict};
 use mukaika_worker::Pool;
+use mukaika_worker::convert::Converter;
 use tokio::sync::Semaphore;
 
 /// Messages whose sanitized form failed output verification.
@@ -27,7 +30,14 @@ pub struct Sanitizer {
     pub policy: Arc<Policy>,
     pub scanner: Option<Scanner>,
     pub engine: Engine,
+    /// LibreOffice, when it is installed and its sandbox proven: without
+    /// it, legacy Office attachments are removed as unavailable.
+    pub converter: Option<Converter>,
 }
+
+/// The converter's PDFs a message may bring back in all: they travel to a
+/// worker in one frame.
+const MAX_CONVERTED_BYTES: usize = 512 << 20;
 
 /// Where the core runs.
 pub enum Engine {
@@ -81,47 +91,85 @@ impl Sanitizer {
     /// clamd has given a verdict on the raw message and every part. An
     /// error means the core panicked (a bug): the caller keeps the mail.
     pub async fn run(&self, raw: Arc<Vec<u8>>) -> anyhow::Result<Outcome> {
-        let Some(scanner) = &self.scanner else {
-            return Ok(Outcome::Done(self.core(raw, Vec::new()).await?));
-        };
         // The raw message is scanned while the core works on it.
-        let (whole, first) = tokio::join!(
-            scan_one(scanner, &raw, None),
-            self.core(raw.clone(), Vec::new())
-        );
+        let first = self.core(raw.clone(), true, Vec::new(), Vec::new());
+        let (whole, first) = match &self.scanner {
+            Some(scanner) => {
+                let (whole, first) = tokio::join!(scan_one(scanner, &raw, None), first);
+                (Some(whole), first)
+            }
+            None => (None, first.await),
+        };
         let mut sanitized = first?;
-        let extracted = std::mem::take(&mut sanitized.extracted);
-        let parts = join_all(extracted.iter().map(|p| {
-            let place = (p.part.as_str(), p.entry.as_deref());
-            scan_one(scanner, &p.bytes, Some(place))
-        }))
-        .await;
-        drop(extracted);
-        let mut found = Vec::new();
-        let mut failure = None;
-        for result in std::iter::once(whole).chain(parts) {
-            match result {
-                Ok(threats) => found.extend(threats),
-                // Too large is final: it wins over a passing outage.
-                Err(e @ NoVerdict::TooLarge(_)) => failure = Some(e),
-                Err(e) => {
-                    failure.get_or_insert(e);
+        let found = match (&self.scanner, whole) {
+            (Some(scanner), Some(whole)) => {
+                let extracted = std::mem::take(&mut sanitized.extracted);
+                match scan_parts(scanner, whole, extracted).await {
+                    Ok(found) => found,
+                    Err(failure) => return Ok(Outcome::NoVerdict(failure)),
                 }
             }
-        }
-        if let Some(failure) = failure {
-            return Ok(Outcome::NoVerdict(failure));
-        }
-        if found.is_empty() {
+            _ => Vec::new(),
+        };
+        let to_convert = std::mem::take(&mut sanitized.to_convert);
+        if found.is_empty() && to_convert.is_empty() {
             return Ok(Outcome::Done(sanitized));
         }
-        if let Ok(version) = scanner.version().await {
-            for threat in &mut found {
-                threat.engine.clone_from(&version.engine);
-                threat.database.clone_from(&version.database);
-            }
-        }
-        Ok(Outcome::Done(self.core(raw, found).await?))
+        // A message held for a virus delivers nothing: convert nothing.
+        let held = !found.is_empty() && self.policy.on_infected == OnInfected::Hold;
+        let converted = if held {
+            Vec::new()
+        } else {
+            self.convert(to_convert, &found).await
+        };
+        Ok(Outcome::Done(
+            self.core(raw, false, found, converted).await?,
+        ))
+    }
+
+    /// The documents' PDFs, `[workers] conversions` at once; an infected
+    /// document is not converted (it is removed anyway).
+    async fn convert(&self, documents: Vec<ToConvert>, threats: &[Threat]) -> Vec<Converted> {
+        let Some(converter) = &self.converter else {
+            return Vec::new();
+        };
+        let documents: Vec<ToConvert> = documents
+            .into_iter()
+            .filter(|d| !threats.iter().any(|t| t.part.as_ref() == Some(&d.part)))
+            .collect();
+        let results = join_all(
+            documents
+                .iter()
+                .map(|d| converter.convert(&d.bytes, d.extension)),
+        )
+        .await;
+        let mut total = 0;
+        documents
+            .into_iter()
+            .zip(results)
+            .map(|(document, result)| {
+                let result = result.and_then(|pdf| {
+                    total += pdf.len();
+                    if total > MAX_CONVERTED_BYTES {
+                        return Err(format!(
+                            "the message's PDFs are over {} MiB in all",
+                            MAX_CONVERTED_BYTES >> 20
+                        ));
+                    }
+                    Ok(pdf)
+                });
+                if let Err(error) = &result {
+                    let name = document.filename.as_deref().unwrap_or("");
+                    tracing::warn!(stage = "convert", part = %document.part,
+                        filename = %name.escape_debug(), error = %error.escape_debug(),
+                        "LibreOffice could not convert an attachment; it is removed");
+                }
+                Converted {
+                    part: document.part,
+                    pdf: result,
+                }
+            })
+            .collect()
     }
 
     /// The notice that holds `raw` for `reason`.
@@ -148,21 +196,38 @@ impl Sanitizer {
     }
 
     /// One run of the core, then the verifier on what it made: the first
-    /// run (no threats yet) hands out the decoded parts when there is a
-    /// scanner to give them to.
-    async fn core(&self, raw: Arc<Vec<u8>>, threats: Vec<Threat>) -> anyhow::Result<Sanitized> {
-        let extract = threats.is_empty() && self.scanner.is_some();
+    /// run hands out the decoded parts when there is a scanner to give them
+    /// to, and the documents to convert when there is a converter; the
+    /// second applies the threats and the conversions.
+    async fn core(
+        &self,
+        raw: Arc<Vec<u8>>,
+        first: bool,
+        threats: Vec<Threat>,
+        converted: Vec<Converted>,
+    ) -> anyhow::Result<Sanitized> {
+        let extract = first && self.scanner.is_some();
+        let convert = first && self.converter.is_some();
         let sanitized = match &self.engine {
-            Engine::Workers(pool) => match pool.sanitize(&raw, extract, &threats).await {
-                Ok(sanitized) => sanitized,
-                Err(failure) => {
-                    let reason = failure.hold_reason();
-                    metrics::counter!(WORKER_FAILURES, "reason" => reason.as_str()).increment(1);
-                    tracing::error!(stage = "worker", reason = reason.as_str(), error = %failure,
-                        "the worker failed on this message; it is held");
-                    return Ok(self.hold(raw, reason).await);
+            Engine::Workers(pool) => {
+                let scan = Scan {
+                    extract,
+                    threats: &threats,
+                    convert,
+                    converted: &converted,
+                };
+                match pool.sanitize(&raw, &scan).await {
+                    Ok(sanitized) => sanitized,
+                    Err(failure) => {
+                        let reason = failure.hold_reason();
+                        metrics::counter!(WORKER_FAILURES, "reason" => reason.as_str())
+                            .increment(1);
+                        tracing::error!(stage = "worker", reason = reason.as_str(), error = %failure,
+                            "the worker failed on this message; it is held");
+                        return Ok(self.hold(raw, reason).await);
+                    }
                 }
-            },
+            }
             Engine::InProcess { slots } => {
                 let _slot = slots.acquire().await?;
                 let (raw, policy) = (raw.clone(), self.policy.clone());
@@ -170,6 +235,8 @@ impl Sanitizer {
                     let scan = Scan {
                         extract,
                         threats: &threats,
+                        convert,
+                        converted: &converted,
                     };
                     mukaika_sanitize::sanitize_with(&raw, &policy, &scan)
                 })
@@ -184,6 +251,86 @@ impl Sanitizer {
                 extracted,
                 ..self.hold(raw, HoldReason::OutputVerificationFailed).await
             }),
+        }
+    }
+}
+
+/// The threats clamd found in the raw message (`whole`, already scanned)
+/// and in every decoded part, or why there is no verdict.
+async fn scan_parts(
+    scanner: &Scanner,
+    whole: Result<Vec<Threat>, NoVerdict>,
+    extracted: Vec<mukaika_sanitize::Extracted>,
+) -> Result<Vec<Threat>, NoVerdict> {
+    let parts = join_all(extracted.iter().map(|p| {
+        let place = (p.part.as_str(), p.entry.as_deref());
+        scan_one(scanner, &p.bytes, Some(place))
+    }))
+    .await;
+    drop(extracted);
+    let mut found = Vec::new();
+    let mut failure = None;
+    for result in std::iter::once(whole).chain(parts) {
+        match result {
+            Ok(threats) => found.extend(threats),
+            // Too large is final: it wins over a passing outage.
+            Err(e @ NoVerdict::TooLarge(_)) => failure = Some(e),
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    if !found.is_empty()
+        && let Ok(version) = scanner.version().await
+    {
+        for threat in &mut found {
+            threat.engine.clone_from(&version.engine);
+            threat.database.clone_from(&version.database);
+        }
+    }
+    Ok(found)
+}
+
+/// Finds LibreOffice and proves the converter's sandbox, when `policy`
+/// converts legacy Office files. `None`, said once in the log, when there
+/// is no LibreOffice or its sandbox cannot be proven under `sandbox =
+/// "required"`: such attachments are then removed as unavailable.
+pub async fn start_converter(
+    config: &mukaika_worker::Config,
+    policy: &Policy,
+) -> anyhow::Result<Option<Converter>> {
+    use mukaika_sanitize::attachment::LegacyOfficeRule;
+    if policy.attachments.legacy_office != LegacyOfficeRule::Pdf {
+        return Ok(None);
+    }
+    let program = mukaika_worker::Program {
+        path: std::env::current_exe()?,
+        args: vec!["convert".into()],
+    };
+    match Converter::start(program, config).await {
+        Ok((converter, probe)) => {
+            let shortfalls = probe.shortfalls();
+            if shortfalls.is_empty() {
+                tracing::info!(stage = "sandbox", soffice = %converter.soffice().display(),
+                    conversions = config.conversions, timeout_s = config.convert_timeout_secs,
+                    memory_mb = config.convert_memory_mb, uid = probe.applied.uid,
+                    "legacy Office conversion available; converter sandbox proven: no network, files only in its own directory");
+            } else {
+                tracing::error!(
+                    stage = "sandbox",
+                    ?shortfalls,
+                    "THE LIBREOFFICE CONVERTER IS NOT FULLY SANDBOXED (workers.sandbox = \"allow-degraded\")"
+                );
+            }
+            Ok(Some(converter))
+        }
+        Err(why) => {
+            tracing::warn!(stage = "convert", reason = %why,
+                "legacy Office conversion is unavailable: doc, xls, ppt, rtf and odt attachments are removed (office-conversion-unavailable)");
+            Ok(None)
         }
     }
 }
@@ -282,6 +429,7 @@ mod tests {
             engine: Engine::InProcess {
                 slots: Semaphore::new(1),
             },
+            converter: None,
         };
         let raw = b"From: a@example.jp\r\nSubject: s\r\n\r\nbody\r\n";
         let good = mukaika_sanitize::sanitize(raw, &sanitizer.policy);

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use mukaika_sanitize::{Action, Policy, Sanitized, Verdict};
+use mukaika_sanitize::{Action, Policy, Sanitized, Scan, Verdict};
 use mukaika_worker::{Config, Failure, Pool, Program};
 use zips::{Raw, crc32, deflate_zeros, overlap_bomb, raw_zip, zip_of};
 
@@ -228,7 +228,9 @@ fn a_bomb_of_every_class_is_refused_within_the_workers_limits() {
             .unwrap();
         for (name, bomb, expected) in &bombs {
             let started = Instant::now();
-            let outcome = pool.sanitize(&mail_with(name, bomb), false, &[]).await;
+            let outcome = pool
+                .sanitize(&mail_with(name, bomb), &Scan::default())
+                .await;
             let took = started.elapsed();
             assert!(took < Duration::from_secs(30), "{name} took {took:?}");
             match (outcome, expected) {
@@ -245,7 +247,7 @@ fn a_bomb_of_every_class_is_refused_within_the_workers_limits() {
         }
         // The pool still works.
         let ok = pool
-            .sanitize(&mail_with("fine.txt", b"fine"), false, &[])
+            .sanitize(&mail_with("fine.txt", b"fine"), &Scan::default())
             .await
             .unwrap();
         assert_eq!(ok.report.verdict, Verdict::Sanitized);

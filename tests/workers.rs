@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mukaika_sanitize::{HoldReason, Policy, Verdict};
+use mukaika_sanitize::{HoldReason, Policy, Scan, Verdict};
 use mukaika_worker::sandbox::{self, Applied, Landlock};
 use mukaika_worker::{Config, Failure, Pool, Program, SandboxMode};
 
@@ -47,7 +47,16 @@ fn a_worker_gives_what_the_core_gives_in_process_for_every_sample() {
         assert!(samples.len() > 50);
         for (name, raw) in samples {
             let here = mukaika_sanitize::sanitize(&raw, &policy);
-            let there = pool.sanitize(&raw, true, &[]).await.unwrap();
+            let there = pool
+                .sanitize(
+                    &raw,
+                    &Scan {
+                        extract: true,
+                        ..Scan::default()
+                    },
+                )
+                .await
+                .unwrap();
             assert_eq!(there.report.verdict, here.report.verdict, "{name}");
             assert_eq!(there.report.parts, here.report.parts, "{name}");
             assert_eq!(there.report.profile, "standard", "{name}");
@@ -104,7 +113,7 @@ fn workers_are_replaced_after_their_jobs() {
             .unwrap();
         // The probe was the first worker's first job.
         for _ in 0..7 {
-            pool.sanitize(mail, false, &[]).await.unwrap();
+            pool.sanitize(mail, &Scan::default()).await.unwrap();
         }
         assert_eq!(pool.started(), 3);
         let held = pool.hold(mail, HoldReason::WorkerTimeout).await.unwrap();
@@ -119,7 +128,7 @@ const FAKE_WORKER: &str = r#"
 import sys, struct
 mode, hello, probe = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
 inp, out = sys.stdin.buffer, sys.stdout.buffer
-def frame(kind, fields, version=1):
+def frame(kind, fields, version=2):
     body = b''.join(struct.pack('>I', len(f)) + f for f in fields)
     return b'MKW' + bytes([version, kind]) + struct.pack('>I', len(body)) + body
 def read():
@@ -135,11 +144,11 @@ read()
 report = b'{"report":{"verdict":"sanitized","profile":"p","message_id":null,"parts":[],"threats":[],"timings_us":{"parse":0,"bodies":0,"build":0,"total":0}},"cpu_ms":0}'
 replies = {
     'garbage': b'HTTP/1.1 200 OK\r\n\r\n',
-    'huge': b'MKW\x01\x06\xff\xff\xff\xff',
+    'huge': b'MKW\x02\x06\xff\xff\xff\xff',
     'old-version': frame(6, [report, b'm'], version=0),
     'wrong-kind': frame(7, [probe]),
     'bad-report': frame(6, [b'{"report":{"verdict":"clean"},"cpu_ms":0}', b'm']),
-    'lying-field': b'MKW\x01\x06' + struct.pack('>I', 8) + struct.pack('>I', 1000) + b'abcd',
+    'lying-field': b'MKW\x02\x06' + struct.pack('>I', 8) + struct.pack('>I', 1000) + b'abcd',
     'no-message': frame(6, [report]),
     'extra-garbage-place': frame(6, [report, b'm', b'not json', b'x']),
     'valid': frame(6, [report, b'Subject: x\r\n\r\nok\r\n']),
@@ -207,7 +216,7 @@ fn whatever_a_worker_answers_is_checked_before_it_is_used() {
                 .unwrap();
             assert!(!proof.shortfalls.is_empty());
             let failure = pool
-                .sanitize(b"Subject: x\r\n\r\n", false, &[])
+                .sanitize(b"Subject: x\r\n\r\n", &Scan::default())
                 .await
                 .unwrap_err();
             if mode == "exit" {
@@ -224,14 +233,14 @@ fn whatever_a_worker_answers_is_checked_before_it_is_used() {
             .await
             .unwrap();
         let started = std::time::Instant::now();
-        let failure = pool.sanitize(b"x", false, &[]).await.unwrap_err();
+        let failure = pool.sanitize(b"x", &Scan::default()).await.unwrap_err();
         assert!(matches!(failure, Failure::Timeout(_)), "{failure:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(failure.hold_reason(), HoldReason::WorkerTimeout);
         let (pool, _) = Pool::start(fake("valid"), &degraded, 1, &policy, 1 << 20)
             .await
             .unwrap();
-        let ok = pool.sanitize(b"x", false, &[]).await.unwrap();
+        let ok = pool.sanitize(b"x", &Scan::default()).await.unwrap();
         assert_eq!(ok.message, b"Subject: x\r\n\r\nok\r\n");
     });
 }

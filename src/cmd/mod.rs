@@ -1,4 +1,5 @@
 pub mod check_config;
+pub mod convert;
 pub mod quarantine;
 pub mod sanitize;
 pub mod serve;

@@ -52,10 +52,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let pool = crate::scan::start_workers(&config.workers, policy, 1)
             .await
             .context("starting a sanitizer worker")?;
+        let converter = crate::scan::start_converter(&config.workers, policy).await?;
         let sanitizer = Sanitizer {
             policy: Arc::new(policy.clone()),
             scanner,
             engine: Engine::Workers(pool),
+            converter,
         };
         Ok::<_, Failure>(match sanitizer.run(raw.clone()).await? {
             Outcome::Done(sanitized) => sanitized,

@@ -15,7 +15,7 @@ pub struct Args {
     user: Option<(u32, u32)>,
 }
 
-fn ids(text: &str) -> Result<(u32, u32), String> {
+pub(crate) fn ids(text: &str) -> Result<(u32, u32), String> {
     let parse = |n: &str| n.parse::<u32>().map_err(|e| format!("{text:?}: {e}"));
     let (uid, gid) = text.split_once(':').ok_or("expected UID:GID")?;
     Ok((parse(uid)?, parse(gid)?))

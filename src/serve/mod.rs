@@ -40,6 +40,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let pool = crate::scan::start_workers(&config.workers, &policy, workers)
         .await
         .context("starting the sanitizer workers")?;
+    let converter = crate::scan::start_converter(&config.workers, &policy).await?;
     let spool: Arc<dyn Spool> =
         Arc::new(FsSpool::open(&config.spool).context("opening the spool")?);
     let quarantine: Arc<dyn Quarantine> =
@@ -84,6 +85,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             policy: Arc::new(policy),
             scanner,
             engine: Engine::Workers(pool),
+            converter,
         },
         relay_config: config.relay.clone(),
         scanner_config: config.scanner.clone(),

@@ -5,6 +5,7 @@
 
 #[path = "../../crates/scan/tests/support/mod.rs"]
 mod clamd;
+mod convert;
 mod harness;
 mod scanning;
 mod workers;

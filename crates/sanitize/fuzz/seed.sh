@@ -53,7 +53,7 @@ out = sys.argv[1]
 
 def frame(kind, fields):
     body = b"".join(struct.pack(">I", len(f)) + f for f in fields)
-    return b"MKW\x01" + bytes([kind]) + struct.pack(">I", len(body)) + body
+    return b"MKW\x02" + bytes([kind]) + struct.pack(">I", len(body)) + body
 
 report = {"verdict": "sanitized", "profile": "standard", "message_id": "a@b",
           "parts": [{"path": "1", "filename": None, "declared_type": "text/plain",

@@ -45,7 +45,7 @@ pub use policy::{
     Limits, LinkMode, NoticeText, OnInfected, OutputCharset, Policy, TextAttachments,
 };
 pub use report::{Action, EntryReport, PartReport, Report, Threat, Timings, Verdict};
-pub use scanning::{Extracted, Scan};
+pub use scanning::{Converted, Extracted, Scan, ToConvert};
 
 use mail::{build, headers::KeptHeaders, limits, mime, notice};
 
@@ -58,6 +58,9 @@ pub struct Sanitized {
     pub report: Report,
     /// The decoded leaf parts, when [`Scan::extract`] asked for them.
     pub extracted: Vec<Extracted>,
+    /// The documents to convert, when [`Scan::convert`] said the caller
+    /// can: run the core again with their PDFs in [`Scan::converted`].
+    pub to_convert: Vec<ToConvert>,
 }
 
 /// Sanitizes one message. Never panics on any input; every outcome,
@@ -159,6 +162,7 @@ pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized 
             timings_us: timings,
         },
         extracted: content.extracted,
+        to_convert: if held { Vec::new() } else { content.to_convert },
     }
 }
 
@@ -307,6 +311,7 @@ fn refused(
             timings_us: timings,
         },
         extracted: Vec::new(),
+        to_convert: Vec::new(),
     }
 }
 

@@ -1,6 +1,8 @@
-//! The seam between the core and a virus scanner. The core stays pure: it
-//! hands out the decoded pieces worth scanning, and takes back what the
-//! scanner found in them, in a second run.
+//! The seam between the core and what runs outside it: a virus scanner,
+//! and the LibreOffice converter. The core stays pure: it hands out the
+//! decoded pieces worth scanning and the documents to convert, and takes
+//! back what the scanner found and what the converter made, in a second
+//! run.
 
 use crate::report::{PartReport, Threat};
 
@@ -16,7 +18,32 @@ pub struct Extracted {
     pub bytes: Vec<u8>,
 }
 
-/// What a caller that scans adds to one run of the core.
+/// A legacy Office, RTF or ODF attachment for the caller to convert to
+/// PDF (see [`Scan::convert`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToConvert {
+    /// The leaf part's IMAP path.
+    pub part: String,
+    /// The attachment's name as sent, for the log.
+    pub filename: Option<String>,
+    /// What to name the file for the converter: `doc`, `xls`, `ppt`, `rtf`,
+    /// `odt`, `ods`, `odp` or `odg`.
+    pub extension: &'static str,
+    /// The part after transfer decoding.
+    pub bytes: Vec<u8>,
+}
+
+/// What the converter made of one [`ToConvert`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    /// The part it was for.
+    pub part: String,
+    /// The PDF, or why there is none (for the log: the report and notice
+    /// say only that the conversion failed).
+    pub pdf: Result<Vec<u8>, String>,
+}
+
+/// What a caller that scans or converts adds to one run of the core.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scan<'a> {
     /// Return every decoded leaf part in
@@ -25,9 +52,23 @@ pub struct Scan<'a> {
     /// What the scanner found, applied per
     /// [`Policy::on_infected`](crate::Policy::on_infected).
     pub threats: &'a [Threat],
+    /// The caller can convert documents: list the legacy Office, RTF and
+    /// ODF attachments the profile converts in
+    /// [`Sanitized::to_convert`](crate::Sanitized::to_convert) (reported
+    /// as removed, `office-conversion-pending`, until a second run gets
+    /// their PDFs). Without it, and without a result in `converted`, they
+    /// are removed as `office-conversion-unavailable`.
+    pub convert: bool,
+    /// The converter's results, by part: applied in this run.
+    pub converted: &'a [Converted],
 }
 
 impl Scan<'_> {
+    /// The converter's result for the leaf part at `path`.
+    pub(crate) fn converted_for(&self, path: &str) -> Option<&Converted> {
+        self.converted.iter().find(|c| c.part == path)
+    }
+
     /// The threats found in the leaf part at `path`.
     pub(crate) fn threats_in(&self, path: &str) -> impl Iterator<Item = &Threat> {
         self.threats

@@ -47,6 +47,7 @@ fn with_threats(policy: &Policy, threats: &[Threat]) -> mukaika_sanitize::Saniti
         &Scan {
             extract: false,
             threats,
+            ..Scan::default()
         },
     )
 }
@@ -64,6 +65,7 @@ fn extract_returns_decoded_leaf_parts() {
         &Scan {
             extract: true,
             threats: &[],
+            ..Scan::default()
         },
     );
     let parts: Vec<(&str, &[u8])> = out

@@ -10,7 +10,10 @@
 //! - [`protocol`]: the framed, versioned, bounded messages on the pipes.
 //! - [`serve`]: the worker's loop (`mukaika worker`).
 //! - [`pool`]: the daemon's pool: timeouts, crashes, recycling.
+//! - [`convert`]: legacy Office to PDF with LibreOffice, one sandboxed
+//!   process per document (`mukaika convert`).
 
+pub mod convert;
 pub mod pool;
 pub mod protocol;
 pub mod sandbox;

@@ -20,13 +20,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use mukaika_sanitize::{HoldReason, Policy, Sanitized, Threat};
+use mukaika_sanitize::{HoldReason, Policy, Sanitized, Scan};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::Semaphore;
 
-use crate::protocol::{self, Fields, Hello, HoldJob, Kind, SanitizeJob, frame, json};
+use crate::protocol::{
+    self, ConvertedPlace, Fields, Hello, HoldJob, Kind, SanitizeJob, frame, json,
+};
 use crate::sandbox::{Applied, Limits, Probe};
 use crate::serve::TEST_HOOKS_ENV;
 
@@ -48,9 +50,19 @@ pub struct Config {
     pub open_files: u64,
     /// The unprivileged user workers run as when the daemon runs as root.
     pub user: String,
-    /// `required`: no start unless the sandbox is proven in force;
+    /// `required`: no start unless the sandbox is proven in force (for the
+    /// converter: no conversions unless its sandbox is proven);
     /// `allow-degraded`: start anyway, with an error in the log.
     pub sandbox: SandboxMode,
+    /// LibreOffice conversions at once (each one process, heavy).
+    pub conversions: usize,
+    /// Wall-clock seconds one conversion may take; then its whole process
+    /// group is killed. Also its CPU seconds (RLIMIT_CPU).
+    pub convert_timeout_secs: u64,
+    /// Address space of a conversion (RLIMIT_AS of LibreOffice), in MiB.
+    pub convert_memory_mb: u64,
+    /// Where each conversion gets its private temporary directory.
+    pub convert_dir: PathBuf,
 }
 
 /// Whether the daemon may start without a proven sandbox.
@@ -71,6 +83,10 @@ impl Default for Config {
             open_files: 32,
             user: "nobody".into(),
             sandbox: SandboxMode::Required,
+            conversions: 1,
+            convert_timeout_secs: 60,
+            convert_memory_mb: 4096,
+            convert_dir: std::env::temp_dir(),
         }
     }
 }
@@ -78,17 +94,26 @@ impl Default for Config {
 impl Config {
     /// The first invalid key and why.
     pub fn validate(&self) -> Result<(), (String, String)> {
-        let ranges: [(&str, u64, u64, u64); 5] = [
+        let ranges: [(&str, u64, u64, u64); 8] = [
             ("timeout_secs", self.timeout_secs, 1, 86_400),
             ("jobs_per_worker", self.jobs_per_worker.into(), 1, 1_000_000),
             ("memory_mb", self.memory_mb, 256, 1 << 20),
             ("cpu_secs", self.cpu_secs, 2, 1 << 30),
             ("open_files", self.open_files, 8, 65_536),
+            ("conversions", self.conversions as u64, 1, 64),
+            ("convert_timeout_secs", self.convert_timeout_secs, 1, 3600),
+            ("convert_memory_mb", self.convert_memory_mb, 1024, 1 << 20),
         ];
         for (key, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
                 return Err((key.into(), format!("must be from {min} to {max}")));
             }
+        }
+        if !self.convert_dir.is_absolute() {
+            return Err((
+                "convert_dir".into(),
+                "must be an absolute path (e.g. \"/tmp\")".into(),
+            ));
         }
         if self.user.is_empty() {
             return Err(("user".into(), "must name a user (e.g. \"nobody\")".into()));
@@ -163,7 +188,8 @@ pub struct Proof {
 /// A pool of sandboxed workers.
 pub struct Pool {
     program: Program,
-    config: Config,
+    /// Boxed: the pool lives in an enum next to much smaller variants.
+    config: Box<Config>,
     /// The Init frame every new worker gets: the profile.
     init: Vec<u8>,
     /// The largest reply read from a worker.
@@ -221,7 +247,7 @@ impl Pool {
                 path: program.path,
                 args,
             },
-            config: config.clone(),
+            config: Box::new(config.clone()),
             init: frame(Kind::Init, &[&json(policy), policy.name.as_bytes()]),
             max_reply,
             idle: Mutex::new(Vec::new()),
@@ -251,18 +277,24 @@ impl Pool {
 
     /// One run of the core on `raw` in a worker (see
     /// [`mukaika_sanitize::sanitize_with`]).
-    pub async fn sanitize(
-        &self,
-        raw: &[u8],
-        extract: bool,
-        threats: &[Threat],
-    ) -> Result<Sanitized, Failure> {
+    pub async fn sanitize(&self, raw: &[u8], scan: &Scan<'_>) -> Result<Sanitized, Failure> {
         let job = json(&SanitizeJob {
-            extract,
-            threats: threats.to_vec(),
+            extract: scan.extract,
+            threats: scan.threats.to_vec(),
+            convert: scan.convert,
+            converted: scan
+                .converted
+                .iter()
+                .map(|c| ConvertedPlace {
+                    part: c.part.clone(),
+                    error: c.pdf.as_ref().err().cloned(),
+                })
+                .collect(),
         });
+        let mut fields: Vec<&[u8]> = vec![&job, raw];
+        fields.extend(scan.converted.iter().filter_map(|c| c.pdf.as_deref().ok()));
         self.job(
-            &frame(Kind::Sanitize, &[&job, raw]),
+            &frame(Kind::Sanitize, &fields),
             Kind::Sanitized,
             protocol::sanitized,
         )

@@ -12,16 +12,23 @@
 //! ```text
 //! worker → daemon   Hello      [json Hello]
 //! daemon → worker   Init       [json Policy]
-//! daemon → worker   Sanitize   [json SanitizeJob] [raw mail]
+//! daemon → worker   Sanitize   [json SanitizeJob] [raw mail] [PDF]*
 //! daemon → worker   Hold       [json HoldJob] [raw mail]
 //! daemon → worker   Probe      (no fields)
 //! worker → daemon   Sanitized  [json Done] [message] ([json Place] [bytes])*
+//! ```
+//!
+//! A Sanitize job carries one PDF field for each of its `converted` that
+//! succeeded, in order. A Place with `convert` set is a document to
+//! convert, not a piece to scan.
+//!
+//! ```text
 //! worker → daemon   Probed     [json Probe]
 //! ```
 
 use std::io::{self, Read, Write};
 
-use mukaika_sanitize::{Extracted, HoldReason, Report, Sanitized, Threat};
+use mukaika_sanitize::{Extracted, HoldReason, Report, Sanitized, Threat, ToConvert};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -29,7 +36,7 @@ use crate::sandbox::Applied;
 
 /// Bumped on any change to the frames or their fields; the daemon refuses
 /// a worker that speaks another version (an old binary after an upgrade).
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
 const MAGIC: &[u8; 3] = b"MKW";
 const HEADER_LEN: usize = 9;
@@ -106,6 +113,17 @@ pub struct Hello {
 pub struct SanitizeJob {
     pub extract: bool,
     pub threats: Vec<Threat>,
+    /// The daemon can convert documents (see `mukaika_sanitize::Scan`).
+    pub convert: bool,
+    /// The conversions done, in the order of their PDF fields.
+    pub converted: Vec<ConvertedPlace>,
+}
+
+/// One conversion's result: its PDF follows as a field unless `error`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConvertedPlace {
+    pub part: String,
+    pub error: Option<String>,
 }
 
 /// The notice that holds a message the daemon could not get sanitized.
@@ -128,7 +146,21 @@ pub struct Done {
 pub struct Place {
     pub part: String,
     pub entry: Option<String>,
+    /// Set for a document to convert rather than a piece to scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convert: Option<ConvertPlace>,
 }
+
+/// What the daemon's converter needs besides the bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConvertPlace {
+    pub filename: Option<String>,
+    /// Checked against [`CONVERT_EXTENSIONS`]: it names a file.
+    pub extension: String,
+}
+
+/// The extensions a document to convert may have.
+pub const CONVERT_EXTENSIONS: [&str; 8] = ["doc", "xls", "ppt", "rtf", "odt", "ods", "odp", "odg"];
 
 /// A whole frame, ready to write in one call.
 pub fn frame(kind: Kind, fields: &[&[u8]]) -> Vec<u8> {
@@ -273,24 +305,46 @@ pub fn sanitized(body: &[u8]) -> Result<(Sanitized, u64)> {
         return Err(Error::Malformed("an empty message".into()));
     }
     let mut extracted = Vec::new();
+    let mut to_convert = Vec::new();
     while let Some(place) = fields.next_field()? {
-        if extracted.len() == MAX_EXTRACTED {
+        if extracted.len() + to_convert.len() == MAX_EXTRACTED {
             return Err(Error::Malformed(format!(
                 "more than {MAX_EXTRACTED} extracted pieces"
             )));
         }
         let place: Place =
             serde_json::from_slice(place).map_err(|e| Error::Malformed(format!("place: {e}")))?;
-        extracted.push(Extracted {
-            part: place.part,
-            entry: place.entry,
-            bytes: fields.field("extracted piece")?.to_vec(),
-        });
+        let bytes = fields.field("extracted piece")?.to_vec();
+        match place.convert {
+            None => extracted.push(Extracted {
+                part: place.part,
+                entry: place.entry,
+                bytes,
+            }),
+            Some(convert) => {
+                let extension = CONVERT_EXTENSIONS
+                    .into_iter()
+                    .find(|e| *e == convert.extension)
+                    .ok_or_else(|| {
+                        Error::Malformed(format!(
+                            "a document to convert as {:?}",
+                            convert.extension
+                        ))
+                    })?;
+                to_convert.push(ToConvert {
+                    part: place.part,
+                    filename: convert.filename,
+                    extension,
+                    bytes,
+                });
+            }
+        }
     }
     let sanitized = Sanitized {
         message,
         report: done.report,
         extracted,
+        to_convert,
     };
     Ok((sanitized, done.cpu_ms))
 }
@@ -345,6 +399,43 @@ mod tests {
         assert!(Fields::new(&[0, 0]).field("x").is_err());
         let e = Fields::new(&[]).json::<Place>("place").unwrap_err();
         assert!(e.to_string().contains("no place field"), "{e}");
+    }
+
+    #[test]
+    fn documents_to_convert_come_back_with_a_checked_extension() {
+        let done = json(&Done {
+            report: mukaika_sanitize::sanitize(b"Subject: x\r\n\r\nx\r\n", &Default::default())
+                .report,
+            cpu_ms: 1,
+        });
+        let place = |extension: &str| {
+            json(&Place {
+                part: "2".into(),
+                entry: None,
+                convert: Some(ConvertPlace {
+                    filename: Some("見積書.xls".into()),
+                    extension: extension.into(),
+                }),
+            })
+        };
+        let scanned = json(&Place {
+            part: "1".into(),
+            entry: None,
+            convert: None,
+        });
+        let good = place("xls");
+        let fields: [&[u8]; 6] = [&done, b"message", &scanned, b"text", &good, b"OLE2"];
+        let (reply, _) = sanitized(&frame(Kind::Sanitized, &fields)[HEADER_LEN..]).unwrap();
+        assert_eq!(reply.extracted.len(), 1);
+        assert_eq!(reply.to_convert.len(), 1);
+        let job = &reply.to_convert[0];
+        assert_eq!((job.part.as_str(), job.extension), ("2", "xls"));
+        assert_eq!(job.bytes, b"OLE2");
+        // The extension names a file in the converter's directory.
+        let bad = place("../../x");
+        let fields: [&[u8]; 4] = [&done, b"message", &bad, b"OLE2"];
+        let e = sanitized(&frame(Kind::Sanitized, &fields)[HEADER_LEN..]).unwrap_err();
+        assert!(e.to_string().contains("to convert as"), "{e}");
     }
 
     #[test]

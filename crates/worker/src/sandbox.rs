@@ -63,9 +63,11 @@
 
 use std::fmt;
 
+use std::path::{Path, PathBuf};
+
 use landlock::{
-    ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, RestrictSelfAttr, Ruleset,
-    RulesetAttr, RulesetStatus, Scope,
+    ABI, Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd,
+    RestrictSelfAttr, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
 };
 use nix::libc;
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
@@ -170,11 +172,44 @@ impl Applied {
 /// Irreversible. Never panics; each step that fails is reported as not
 /// applied, with its error in [`Applied::errors`].
 pub fn apply(limits: &Limits) -> Applied {
+    apply_profile(limits, &Profile::Worker)
+}
+
+/// The looser profile of the LibreOffice converter (`mukaika convert`),
+/// which must run a program and read its installation: the same layers in
+/// the same order, but Landlock allows reading and executing the system
+/// directories ([`CONVERTER_READ_ONLY`]) and `also_read` (LibreOffice's
+/// own directory when it lives elsewhere, and where its shared extension
+/// cache links to), reading and writing `dir` (its private temporary
+/// directory), reading `/dev/urandom`, `/dev/random` and `/dev/null`,
+/// writing `/dev/null`, and making unix sockets and removing files in
+/// `/tmp`, nothing else; seccomp allows `execve` and
+/// unix sockets, and still refuses every other socket family, `connect`,
+/// `setsid` and `setpgid` (so the daemon can kill the whole process group),
+/// and the rest of the worker's list.
+pub fn apply_converter(limits: &Limits, dir: &Path, also_read: &[PathBuf]) -> Applied {
+    apply_profile(limits, &Profile::Converter { dir, also_read })
+}
+
+/// Directories the converter may read and execute from: the programs and
+/// libraries, and `/etc` for ld.so's cache and fontconfig. Missing ones
+/// are skipped.
+pub const CONVERTER_READ_ONLY: [&str; 5] = ["/usr", "/lib", "/lib64", "/bin", "/etc"];
+
+enum Profile<'a> {
+    Worker,
+    Converter {
+        dir: &'a Path,
+        also_read: &'a [PathBuf],
+    },
+}
+
+fn apply_profile(limits: &Limits, profile: &Profile<'_>) -> Applied {
     let mut errors = Vec::new();
     let rlimits = set_rlimits(limits, &mut errors);
     let no_new_privs = set_no_new_privs(&mut errors);
-    let landlock = restrict_landlock(&mut errors);
-    let seccomp = install_seccomp(&mut errors);
+    let landlock = restrict_landlock(profile, &mut errors);
+    let seccomp = install_seccomp(profile, &mut errors);
     let (uid, gid) = ids(&mut errors);
     Applied {
         rlimits,
@@ -260,29 +295,89 @@ fn landlock_ruleset(abi: ABI, level: CompatLevel) -> Result<Ruleset, landlock::R
     Ok(ruleset)
 }
 
-fn restrict_landlock(errors: &mut Vec<String>) -> Landlock {
+/// What `profile` may reach on the filesystem under `abi`: (path, rights).
+fn landlock_rules(profile: &Profile<'_>, abi: ABI) -> Vec<(PathBuf, BitFlags<AccessFs>)> {
+    let Profile::Converter { dir, also_read } = profile else {
+        return Vec::new();
+    };
+    let read = AccessFs::from_read(abi);
+    let mut rules: Vec<(PathBuf, BitFlags<AccessFs>)> = CONVERTER_READ_ONLY
+        .iter()
+        .map(PathBuf::from)
+        .chain(also_read.iter().cloned())
+        .map(|path| (path, read))
+        .collect();
+    // Everything in its own directory but running what it wrote there.
+    rules.push((
+        dir.to_path_buf(),
+        AccessFs::from_all(abi) & !AccessFs::Execute,
+    ));
+    // NSS (PDF export) reads the kernel's random device; the shell
+    // script that starts LibreOffice sends errors to /dev/null.
+    for device in ["/dev/urandom", "/dev/random"] {
+        rules.push((PathBuf::from(device), AccessFs::ReadFile.into()));
+    }
+    rules.push((
+        PathBuf::from("/dev/null"),
+        AccessFs::ReadFile | AccessFs::WriteFile,
+    ));
+    // LibreOffice's single-instance pipe: a unix socket in /tmp, a path it
+    // hard-codes, which it removes again (also when it restarts itself
+    // after making a new profile). Making sockets and removing files
+    // there, nothing else: no reading, writing or creating other files.
+    rules.push((
+        PathBuf::from("/tmp"),
+        AccessFs::MakeSock | AccessFs::RemoveFile,
+    ));
+    rules
+}
+
+/// Why [`landlock_restrict`] failed: before anything was in force (this
+/// ABI cannot be had: try another), or at `landlock_restrict_self`.
+enum LandlockError {
+    Build(String),
+    Restrict(String),
+}
+
+/// Puts the ruleset of `profile` made with `level` in force.
+fn landlock_restrict(
+    profile: &Profile<'_>,
+    abi: ABI,
+    level: CompatLevel,
+    all_threads: bool,
+) -> Result<landlock::RestrictionStatus, LandlockError> {
+    let build = |e: landlock::RulesetError| LandlockError::Build(e.to_string());
+    let mut created = landlock_ruleset(abi, level)
+        .and_then(|ruleset| ruleset.create())
+        .map_err(build)?;
+    if all_threads {
+        created = created.all_threads(true).map_err(build)?;
+    }
+    for (path, access) in landlock_rules(profile, abi) {
+        // A directory this system does not have (/lib64 on arm64).
+        let Ok(fd) = PathFd::new(&path) else {
+            continue;
+        };
+        created = created
+            .add_rule(PathBeneath::new(fd, access))
+            .map_err(|e| LandlockError::Build(format!("{}: {e}", path.display())))?;
+    }
+    created
+        .restrict_self()
+        .map_err(|e| LandlockError::Restrict(format!("landlock_restrict_self: {e}")))
+}
+
+fn restrict_landlock(profile: &Profile<'_>, errors: &mut Vec<String>) -> Landlock {
     // The landlock crate tells whether a ruleset was enforced, not which
     // ABI the kernel has, and asking for rights the kernel lacks in
     // best-effort mode yields "partially enforced". So ask each ABI, newest
     // first, as a hard requirement: the first that builds is the kernel's
-    // best, and all of its rights are handled.
+    // best, and all of its rights are handled. From ABI 8 the ruleset must
+    // also bind every thread of the process at once, not only the calling
+    // one; a kernel without that falls through to ABI 7.
     for (abi, number) in LANDLOCK_ABIS {
-        let Ok(ruleset) = landlock_ruleset(abi, CompatLevel::HardRequirement) else {
-            continue;
-        };
-        let Ok(mut created) = ruleset.create() else {
-            continue;
-        };
-        if number >= 8 {
-            // ABI 8 can bind every thread of the process at once, not only
-            // the calling one; required too, so a kernel without it falls
-            // through to ABI 7.
-            match created.all_threads(true) {
-                Ok(all) => created = all,
-                Err(_) => continue,
-            }
-        }
-        return match created.restrict_self() {
+        return match landlock_restrict(profile, abi, CompatLevel::HardRequirement, number >= 8) {
+            Err(LandlockError::Build(_)) => continue,
             Ok(status) => match (status.ruleset, kernel_abi(&status.landlock)) {
                 // ABIs 6 and 7 handle the same rights, so ABI 7 "builds" on
                 // an ABI 6 kernel: report the kernel's own number.
@@ -299,17 +394,14 @@ fn restrict_landlock(errors: &mut Vec<String>) -> Landlock {
                     Landlock::Unsupported
                 }
             },
-            Err(e) => {
-                errors.push(format!("Landlock: landlock_restrict_self: {e}"));
+            Err(LandlockError::Restrict(e)) => {
+                errors.push(format!("Landlock: {e}"));
                 Landlock::Unsupported
             }
         };
     }
     // No ABI could be required whole: take what the kernel gives.
-    match landlock_ruleset(LANDLOCK_ABIS[0].0, CompatLevel::BestEffort)
-        .and_then(|ruleset| ruleset.create())
-        .and_then(|created| created.restrict_self())
-    {
+    match landlock_restrict(profile, LANDLOCK_ABIS[0].0, CompatLevel::BestEffort, false) {
         Ok(status) => match (status.ruleset, kernel_abi(&status.landlock)) {
             (RulesetStatus::FullyEnforced | RulesetStatus::PartiallyEnforced, Some(abi)) => {
                 Landlock::Partial { abi }
@@ -319,7 +411,7 @@ fn restrict_landlock(errors: &mut Vec<String>) -> Landlock {
                 Landlock::Unsupported
             }
         },
-        Err(e) => {
+        Err(LandlockError::Build(e) | LandlockError::Restrict(e)) => {
             errors.push(format!("Landlock: {e}"));
             Landlock::Unsupported
         }
@@ -413,8 +505,8 @@ fn denied_syscalls() -> Vec<(libc::c_long, &'static str)> {
     list
 }
 
-fn install_seccomp(errors: &mut Vec<String>) -> bool {
-    match seccomp_programs().and_then(|programs| {
+fn install_seccomp(profile: &Profile<'_>, errors: &mut Vec<String>) -> bool {
+    match seccomp_programs(profile).and_then(|programs| {
         programs
             .iter()
             .try_for_each(|program| seccompiler::apply_filter_all_threads(program))
@@ -428,16 +520,55 @@ fn install_seccomp(errors: &mut Vec<String>) -> bool {
     }
 }
 
+/// What the converter may do that a worker may not: run programs, and
+/// talk over unix sockets it makes (LibreOffice's own pipe). `connect` is
+/// not among them: it would reach any listening unix socket on the host
+/// (Landlock does not see them), and LibreOffice converts without it.
+const CONVERTER_ALLOWED: [libc::c_long; 8] = [
+    libc::SYS_socket,
+    libc::SYS_socketpair,
+    libc::SYS_bind,
+    libc::SYS_listen,
+    libc::SYS_accept,
+    libc::SYS_accept4,
+    libc::SYS_execve,
+    libc::SYS_execveat,
+];
+
 /// The BPF programs to install, in order.
-fn seccomp_programs() -> Result<Vec<seccompiler::BpfProgram>, String> {
-    use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, TargetArch};
+fn seccomp_programs(profile: &Profile<'_>) -> Result<Vec<seccompiler::BpfProgram>, String> {
+    use seccompiler::{
+        BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+        SeccompRule, TargetArch,
+    };
 
     let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|e| e.to_string())?;
     // An empty rule list matches the syscall whatever its arguments.
-    let rules = denied_syscalls()
+    let mut rules: std::collections::BTreeMap<i64, Vec<SeccompRule>> = denied_syscalls()
         .into_iter()
         .map(|(nr, _)| (nr, Vec::new()))
         .collect();
+    if let Profile::Converter { .. } = profile {
+        for nr in CONVERTER_ALLOWED {
+            rules.remove(&nr);
+        }
+        // Leaving the process group would escape the daemon's killpg.
+        rules.insert(libc::SYS_setsid, Vec::new());
+        rules.insert(libc::SYS_setpgid, Vec::new());
+        // Sockets of any family but AF_UNIX: no network, no netlink, no
+        // raw packets, no vsock or Bluetooth.
+        let not_unix = SeccompCondition::new(
+            0,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::Ne,
+            libc::AF_UNIX as u64,
+        )
+        .map_err(|e| e.to_string())?;
+        rules.insert(
+            libc::SYS_socket,
+            vec![SeccompRule::new(vec![not_unix]).map_err(|e| e.to_string())?],
+        );
+    }
     let filter = SeccompFilter::new(
         rules,
         SeccompAction::Allow,

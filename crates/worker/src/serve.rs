@@ -10,9 +10,11 @@ use std::fs::File;
 use std::io::{self, BufReader};
 use std::os::fd::AsFd;
 
-use mukaika_sanitize::{Policy, Scan, held, sanitize_with};
+use mukaika_sanitize::{Converted, Policy, Scan, held, sanitize_with};
 
-use crate::protocol::{self, Done, Fields, Hello, HoldJob, Kind, Place, SanitizeJob, frame, json};
+use crate::protocol::{
+    self, ConvertPlace, Done, Fields, Hello, HoldJob, Kind, Place, SanitizeJob, frame, json,
+};
 use crate::sandbox::{self, Limits};
 
 /// Lets a test make a worker misbehave on purpose (see [`test_hook`]).
@@ -90,9 +92,25 @@ fn sanitize(body: &[u8], policy: &Policy, hooks: bool) -> io::Result<Vec<u8>> {
     if hooks {
         test_hook(raw);
     }
+    let mut converted = Vec::with_capacity(job.converted.len());
+    for place in job.converted {
+        let pdf = match place.error {
+            Some(error) => Err(error),
+            None => Ok(fields
+                .field("converted PDF")
+                .map_err(|e| invalid(e.to_string()))?
+                .to_vec()),
+        };
+        converted.push(Converted {
+            part: place.part,
+            pdf,
+        });
+    }
     let scan = Scan {
         extract: job.extract,
         threats: &job.threats,
+        convert: job.convert,
+        converted: &converted,
     };
     let sanitized = sanitize_with(raw, policy, &scan);
     let done = Done {
@@ -100,20 +118,30 @@ fn sanitize(body: &[u8], policy: &Policy, hooks: bool) -> io::Result<Vec<u8>> {
         cpu_ms: cpu_ms(),
     };
     let done = json(&done);
-    let places: Vec<Vec<u8>> = sanitized
-        .extracted
-        .iter()
-        .map(|e| {
-            json(&Place {
-                part: e.part.clone(),
-                entry: e.entry.clone(),
-            })
-        })
-        .collect();
+    let scanned = sanitized.extracted.iter().map(|e| {
+        let place = Place {
+            part: e.part.clone(),
+            entry: e.entry.clone(),
+            convert: None,
+        };
+        (json(&place), &e.bytes)
+    });
+    let to_convert = sanitized.to_convert.iter().map(|c| {
+        let place = Place {
+            part: c.part.clone(),
+            entry: None,
+            convert: Some(ConvertPlace {
+                filename: c.filename.clone(),
+                extension: c.extension.to_owned(),
+            }),
+        };
+        (json(&place), &c.bytes)
+    });
+    let pieces: Vec<(Vec<u8>, &Vec<u8>)> = scanned.chain(to_convert).collect();
     let mut out: Vec<&[u8]> = vec![&done, &sanitized.message];
-    for (place, piece) in places.iter().zip(&sanitized.extracted) {
+    for (place, bytes) in &pieces {
         out.push(place);
-        out.push(&piece.bytes);
+        out.push(bytes);
     }
     Ok(frame(Kind::Sanitized, &out))
 }

@@ -1,12 +1,14 @@
 //! Arbitrary bytes as a mail: parse + sanitize under both built-in link
 //! modes and both output charsets, and the scanner seam (parts handed out,
-//! a threat on the first one held or removed). Must never panic, hang or
-//! blow up.
+//! a threat on the first one held or removed) and the converter seam
+//! (documents handed out, a failed conversion removes them). Must never
+//! panic, hang or blow up.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mukaika_sanitize::{
-    LinkMode, OnInfected, OutputCharset, Policy, Scan, Threat, Verdict, sanitize, sanitize_with,
+    Converted, LinkMode, OnInfected, OutputCharset, Policy, Scan, Threat, Verdict, sanitize,
+    sanitize_with,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -16,10 +18,37 @@ fuzz_target!(|data: &[u8]| {
         &policy,
         &Scan {
             extract: true,
-            threats: &[],
+            convert: true,
+            ..Scan::default()
         },
     );
     assert!(!first.message.is_empty());
+    if !first.to_convert.is_empty() {
+        let converted: Vec<Converted> = first
+            .to_convert
+            .iter()
+            .map(|c| Converted {
+                part: c.part.clone(),
+                pdf: Err("fuzz".into()),
+            })
+            .collect();
+        let second = sanitize_with(
+            data,
+            &policy,
+            &Scan {
+                converted: &converted,
+                ..Scan::default()
+            },
+        );
+        assert!(second.to_convert.is_empty());
+        for c in &converted {
+            assert!(second
+                .report
+                .parts
+                .iter()
+                .any(|p| p.path == c.part && p.reason == "office-conversion-failed"));
+        }
+    }
     if let Some(part) = first.extracted.first() {
         let threats = [Threat {
             name: "Fuzz.Test".into(),
@@ -29,8 +58,8 @@ fuzz_target!(|data: &[u8]| {
             database: None,
         }];
         let scan = Scan {
-            extract: false,
             threats: &threats,
+            ..Scan::default()
         };
         let held = sanitize_with(data, &policy, &scan);
         assert_eq!(held.report.verdict, Verdict::Held);

@@ -31,6 +31,8 @@ pub struct Rules {
     pub pdf: PdfRule,
     pub office: OfficeRule,
     pub archives: ArchiveRule,
+    /// Legacy OLE2 Office (doc, xls, ppt), RTF and OpenDocument.
+    pub legacy_office: LegacyOfficeRule,
 }
 
 impl Default for Rules {
@@ -40,6 +42,7 @@ impl Default for Rules {
             pdf: PdfRule::Flatten,
             office: OfficeRule::Clean,
             archives: ArchiveRule::Extract,
+            legacy_office: LegacyOfficeRule::Pdf,
         }
     }
 }
@@ -80,6 +83,16 @@ pub enum ArchiveRule {
     /// Unpack (within `limits.archive`), sanitize every entry by these same
     /// rules, and deliver a new zip of what may cross.
     Extract,
+    Remove,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LegacyOfficeRule {
+    /// Converted to PDF by LibreOffice outside the core (the caller runs
+    /// it: see [`Scan::convert`](crate::Scan::convert)), then flattened by
+    /// the PDF rule like any PDF: never delivered as-is.
+    Pdf,
     Remove,
 }
 
@@ -173,18 +186,14 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
         },
         Class::Pdf => match policy.attachments.pdf {
             PdfRule::Remove => Outcome::Remove("removed-by-profile"),
-            PdfRule::Flatten => match pdf::flatten(input.bytes, &policy.pdf) {
-                Ok(flat) => Outcome::Deliver(Delivered {
-                    filename: filename::converted_extension(input.name, "pdf", &["pdf"]),
-                    content_type: "application/pdf",
-                    body: Body::Binary(flat.pdf),
-                    ..delivered(Action::Flattened, "pdf-flattened")
-                }),
-                // A password: nothing could be seen; the original waits.
-                Err(pdf::Error::PasswordProtected) => Outcome::Hold("pdf-password"),
-                Err(e) => Outcome::Remove(e.reason()),
-            },
-            PdfRule::Clean => pdf_clean(input, policy),
+            PdfRule::Flatten | PdfRule::Clean => {
+                match by_pdf_rule(input.bytes, input.name, &["pdf"], policy) {
+                    Ok(delivered) => Outcome::Deliver(delivered),
+                    // A password: nothing could be seen; the original waits.
+                    Err(pdf::Error::PasswordProtected) => Outcome::Hold("pdf-password"),
+                    Err(e) => Outcome::Remove(e.reason()),
+                }
+            }
         },
         Class::Ooxml => match policy.attachments.office {
             OfficeRule::Remove => Outcome::Remove("removed-by-profile"),
@@ -196,8 +205,122 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
         },
         Class::Dangerous(reason) => Outcome::Remove(reason),
         Class::Unknown => Outcome::Remove("unrecognised-type"),
+        // Legacy Office, RTF and ODF reach here only as zip entries or with
+        // the `remove` rule: the conversion is for mail attachments alone
+        // (the walk hands those to the caller's converter, one process per
+        // document), so an entry keeps this removal.
         _ => Outcome::Remove("attachment-type-not-allowed"),
     }
+}
+
+/// Extensions a converted document's name may lose to `.pdf`
+/// (`見積書.xls` → `見積書.pdf`).
+const CONVERTED_EXTENSIONS: [&str; 16] = [
+    "doc", "dot", "xls", "xlt", "ppt", "pps", "pot", "rtf", "odt", "ott", "ods", "ots", "odp",
+    "otp", "odg", "otg",
+];
+
+/// The extension a converter should give a legacy Office, RTF or ODF file
+/// (LibreOffice detects by content, but a right name spares it guessing),
+/// or `None` when it is not a document LibreOffice can make a PDF of (an
+/// ODF database or formula, an OLE2 file that is none of Word, Excel or
+/// PowerPoint).
+pub fn conversion_extension(bytes: &[u8], class: Class) -> Option<&'static str> {
+    match class {
+        Class::Rtf => Some("rtf"),
+        Class::LegacyOffice => {
+            // The main stream's name, UTF-16LE in an OLE2 directory entry:
+            // a byte search is enough to choose a name.
+            let has = |name: &str| {
+                let utf16: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                memchr::memmem::find(bytes, &utf16).is_some()
+            };
+            if has("WordDocument") {
+                Some("doc")
+            } else if has("Workbook") || has("Book") {
+                Some("xls")
+            } else if has("PowerPoint Document") {
+                Some("ppt")
+            } else {
+                None
+            }
+        }
+        Class::Odf => {
+            // The stored `mimetype` entry, first in the zip (detect checked
+            // its name at offset 30): its content follows the name and the
+            // extra field, whose length is at offset 28.
+            let extra = usize::from(u16::from_le_bytes([*bytes.get(28)?, *bytes.get(29)?]));
+            let start = 38 + extra;
+            let mime = bytes.get(start..bytes.len().min(start + 80))?;
+            let kind = mime.strip_prefix(b"application/vnd.oasis.opendocument.")?;
+            [
+                (&b"text"[..], "odt"),
+                (b"spreadsheet", "ods"),
+                (b"presentation", "odp"),
+                (b"graphics", "odg"),
+            ]
+            .into_iter()
+            .find(|(prefix, _)| kind.starts_with(prefix))
+            .map(|(_, ext)| ext)
+        }
+        _ => None,
+    }
+}
+
+/// What crosses for a legacy Office, RTF or ODF attachment that the caller
+/// converted to `pdf`. The converter's output is untrusted like any PDF
+/// from outside: it gets the profile's PDF rule, so by default it is
+/// flattened to page images, within the same limits.
+pub fn converted_pdf(input: &Input<'_>, pdf: &[u8], policy: &Policy) -> Outcome {
+    if detect(pdf, "application/pdf", None).class != Class::Pdf {
+        return Outcome::Remove("office-conversion-failed");
+    }
+    match policy.attachments.pdf {
+        PdfRule::Remove => Outcome::Remove("removed-by-profile"),
+        PdfRule::Flatten | PdfRule::Clean => {
+            match by_pdf_rule(pdf, input.name, &CONVERTED_EXTENSIONS, policy) {
+                Ok(delivered) => Outcome::Deliver(Delivered {
+                    reason: "office-converted-to-pdf",
+                    ..delivered
+                }),
+                // LibreOffice writes no password without being asked: not ours.
+                Err(pdf::Error::PasswordProtected) => Outcome::Remove("office-conversion-failed"),
+                Err(e) => Outcome::Remove(e.reason()),
+            }
+        }
+    }
+}
+
+/// A PDF flattened or cleaned, by the profile's rule (its callers have
+/// removed it already when the rule is `remove`), and named `name` with
+/// the extension `.pdf` (replacing one of `same_kind`).
+fn by_pdf_rule(
+    bytes: &[u8],
+    name: &str,
+    same_kind: &[&str],
+    policy: &Policy,
+) -> Result<Delivered, pdf::Error> {
+    match policy.attachments.pdf {
+        PdfRule::Clean => cleaned(bytes, name, same_kind, policy),
+        PdfRule::Flatten | PdfRule::Remove => flattened(bytes, name, same_kind, policy),
+    }
+}
+
+/// A PDF flattened and named `name` with the extension `.pdf` (replacing
+/// one of `same_kind`).
+fn flattened(
+    bytes: &[u8],
+    name: &str,
+    same_kind: &[&str],
+    policy: &Policy,
+) -> Result<Delivered, pdf::Error> {
+    let flat = pdf::flatten(bytes, &policy.pdf)?;
+    Ok(Delivered {
+        filename: filename::converted_extension(name, "pdf", same_kind),
+        content_type: "application/pdf",
+        body: Body::Binary(flat.pdf),
+        ..delivered(Action::Flattened, "pdf-flattened")
+    })
 }
 
 /// Extensions a cleaned Office file may replace (`マクロ.docm` →
@@ -234,23 +357,25 @@ fn office(input: &Input<'_>, policy: &Policy) -> Outcome {
     }
 }
 
-/// A PDF cleaned; one with a user password is held.
-fn pdf_clean(input: &Input<'_>, policy: &Policy) -> Outcome {
-    match pdf::clean(input.bytes, &policy.pdf) {
-        Ok(cleaned) => Outcome::Deliver(Delivered {
-            filename: filename::converted_extension(input.name, "pdf", &["pdf"]),
-            content_type: "application/pdf",
-            body: Body::Binary(cleaned.pdf),
-            removed_inside: cleaned
-                .removed
-                .into_iter()
-                .map(|r| (r.place, r.reason))
-                .collect(),
-            ..delivered(Action::Cleaned, "pdf-cleaned")
-        }),
-        Err(pdf::Error::PasswordProtected) => Outcome::Hold("pdf-password"),
-        Err(e) => Outcome::Remove(e.reason()),
-    }
+/// A PDF cleaned by lopdf, named as [`flattened`] names it.
+fn cleaned(
+    bytes: &[u8],
+    name: &str,
+    same_kind: &[&str],
+    policy: &Policy,
+) -> Result<Delivered, pdf::Error> {
+    let cleaned = pdf::clean(bytes, &policy.pdf)?;
+    Ok(Delivered {
+        filename: filename::converted_extension(name, "pdf", same_kind),
+        content_type: "application/pdf",
+        body: Body::Binary(cleaned.pdf),
+        removed_inside: cleaned
+            .removed
+            .into_iter()
+            .map(|r| (r.place, r.reason))
+            .collect(),
+        ..delivered(Action::Cleaned, "pdf-cleaned")
+    })
 }
 
 /// A delivery with no body yet: the fields every kind shares.

@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 
 use super::{charset, filename, headers::clean_text};
 use crate::archive;
-use crate::attachment::{self, Class, Detected};
+use crate::attachment::{self, Class, Detected, LegacyOfficeRule};
 use crate::policy::Policy;
 use crate::report::{Action, PartReport};
-use crate::scanning::{Extracted, Scan};
+use crate::scanning::{Extracted, Scan, ToConvert};
 use crate::text::{html, links};
 
 /// What the walk produced, for the notice and the builder.
@@ -28,6 +28,8 @@ pub struct Content {
     pub too_many_parts: bool,
     /// The decoded leaf parts, when the caller asked for them to scan.
     pub extracted: Vec<Extracted>,
+    /// The documents for the caller's converter, when it has one.
+    pub to_convert: Vec<ToConvert>,
 }
 
 /// A delivered attachment: text re-encoded as UTF-8, or bytes a format
@@ -308,7 +310,16 @@ impl Walker<'_> {
             charset: part.content_type().and_then(|ct| ct.attribute("charset")),
             detected,
         };
-        match attachment::sanitize(&input, self.policy) {
+        let convertible = matches!(
+            detected.class,
+            Class::LegacyOffice | Class::Rtf | Class::Odf
+        ) && self.policy.attachments.legacy_office == LegacyOfficeRule::Pdf;
+        let outcome = if convertible {
+            self.conversion(&input, &entry.path, entry.filename.as_deref())
+        } else {
+            attachment::sanitize(&input, self.policy)
+        };
+        match outcome {
             attachment::Outcome::Deliver(delivered) => {
                 let changes = &mut self.content.changes;
                 entry.action = delivered.action;
@@ -347,6 +358,38 @@ impl Walker<'_> {
                 self.content.changes.held_parts.push((shown_name, reason));
             }
         }
+    }
+
+    /// A legacy Office, RTF or ODF attachment the profile converts: the
+    /// converter's PDF when this run has it, else listed for the caller's
+    /// converter when there is one, else removed.
+    fn conversion(
+        &mut self,
+        input: &attachment::Input<'_>,
+        path: &str,
+        filename: Option<&str>,
+    ) -> attachment::Outcome {
+        use attachment::Outcome;
+        let Some(extension) = attachment::conversion_extension(input.bytes, input.detected.class)
+        else {
+            return Outcome::Remove("attachment-type-not-allowed");
+        };
+        if let Some(converted) = self.scan.converted_for(path) {
+            return match &converted.pdf {
+                Ok(pdf) => attachment::converted_pdf(input, pdf, self.policy),
+                Err(_) => Outcome::Remove("office-conversion-failed"),
+            };
+        }
+        if !self.scan.convert {
+            return Outcome::Remove("office-conversion-unavailable");
+        }
+        self.content.to_convert.push(ToConvert {
+            part: path.to_owned(),
+            filename: filename.map(str::to_owned),
+            extension,
+            bytes: input.bytes.to_vec(),
+        });
+        Outcome::Remove("office-conversion-pending")
     }
 
     /// Hands a leaf to the scanner, and the entries of a zip-packaged part

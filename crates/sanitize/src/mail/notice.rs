@@ -212,6 +212,10 @@ fn conversion(code: &str) -> (&'static str, &'static str) {
             "はスクリプト・自動実行・フォーム・埋め込みファイル・外部へのリンク・メタデータを取り除いて作り直して届けています（文字の検索・コピーはできます）。",
             "was rebuilt without scripts, automatic actions, forms, embedded files, links out or metadata (its text can still be searched and copied).",
         ),
+        "office-converted-to-pdf" => (
+            "はPDFに変換し、各ページを画像にして届けています（文字の検索・コピーはできません。マクロや埋め込みオブジェクトは含まれません）。",
+            "was converted to a PDF of page images (its text cannot be searched or copied; no macros or embedded objects).",
+        ),
         "archive-rebuilt" => (
             "は中のファイルを一つずつ無害化し、作り直して届けています。",
             "was rebuilt from its entries, each sanitized.",
@@ -251,6 +255,15 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
             "読み取れないか不正なOfficeファイル",
             "an Office file that could not be read safely",
         ),
+        "office-conversion-failed" => (
+            "PDFへの変換に失敗したOfficeファイル",
+            "its conversion to PDF failed",
+        ),
+        "office-conversion-unavailable" => (
+            "この種類のOfficeファイルをPDFに変換する機能が利用できません",
+            "converting this kind of Office file to PDF is not available here",
+        ),
+        "office-conversion-pending" => ("PDFへの変換待ち", "waiting for its conversion to PDF"),
         "vba" | "xlm-macro-sheet" | "dialog-sheet" | "macro-reference" => ("マクロ", "a macro"),
         "activex" | "form-control" => (
             "ActiveX・フォームコントロール",

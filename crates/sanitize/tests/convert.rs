@@ -1,0 +1,263 @@
+//! The converter seam: legacy Office, RTF and ODF attachments out to the
+//! caller's converter, PDFs back in, flattened. No LibreOffice here: the
+//! PDFs are made by the test suite's own writer.
+
+mod pdfs;
+
+use std::io::Write;
+
+use base64::Engine;
+use mail_parser::MimeHeaders;
+use mukaika_sanitize::attachment::LegacyOfficeRule;
+use mukaika_sanitize::{Action, Converted, Policy, Sanitized, Scan, Verdict, sanitize_with};
+
+/// An OLE2 compound file with a `WordDocument` stream name, as far as
+/// detection looks: the magic, then the name in UTF-16LE.
+fn ole_doc() -> Vec<u8> {
+    let mut ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    ole.resize(512, 0);
+    ole.extend("WordDocument".encode_utf16().flat_map(u16::to_le_bytes));
+    ole.resize(1024, 0);
+    ole
+}
+
+fn rtf() -> Vec<u8> {
+    br"{\rtf1\ansi\deff0 {\fonttbl{\f0 Times;}} \f0 Hello \u28961?\u23475?\u21270? \par}".to_vec()
+}
+
+/// An ODF text document's first bytes: a stored `mimetype` entry first.
+fn odt() -> Vec<u8> {
+    let mime = b"application/vnd.oasis.opendocument.text";
+    let mut zip = b"PK\x03\x04".to_vec();
+    zip.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    zip.extend_from_slice(&crc32fast::hash(mime).to_le_bytes());
+    zip.extend_from_slice(&(mime.len() as u32).to_le_bytes());
+    zip.extend_from_slice(&(mime.len() as u32).to_le_bytes());
+    zip.extend_from_slice(&8u16.to_le_bytes());
+    zip.extend_from_slice(&0u16.to_le_bytes());
+    zip.extend_from_slice(b"mimetype");
+    zip.extend_from_slice(mime);
+    zip.extend_from_slice(b"PK\x03\x04 rest of the package");
+    zip
+}
+
+/// A mail with a body and `name` attached in base64.
+fn mail(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    format!(
+        "From: a@example.com\r\nTo: b@example.jp\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nご確認ください。\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=UTF-8''{}\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--b--\r\n",
+        name.bytes().map(|b| format!("%{b:02X}")).collect::<String>()
+    )
+    .into_bytes()
+}
+
+fn run(raw: &[u8], policy: &Policy, convert: bool, converted: &[Converted]) -> Sanitized {
+    sanitize_with(
+        raw,
+        policy,
+        &Scan {
+            convert,
+            converted,
+            ..Scan::default()
+        },
+    )
+}
+
+fn attachments(message: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let parsed = mail_parser::MessageParser::new().parse(message).unwrap();
+    parsed
+        .attachments()
+        .map(|a| {
+            (
+                a.attachment_name().unwrap_or("").to_owned(),
+                a.contents().to_vec(),
+            )
+        })
+        .collect()
+}
+
+fn body(message: &[u8]) -> String {
+    let parsed = mail_parser::MessageParser::new().parse(message).unwrap();
+    parsed.body_text(0).unwrap().into_owned()
+}
+
+#[test]
+fn the_first_run_lists_documents_to_convert_and_delivers_nothing_for_them() {
+    for (name, bytes, extension) in [
+        ("見積書.doc", ole_doc(), "doc"),
+        ("見積書.rtf", rtf(), "rtf"),
+        ("見積書.odt", odt(), "odt"),
+    ] {
+        let out = run(&mail(name, &bytes), &Policy::default(), true, &[]);
+        assert_eq!(out.to_convert.len(), 1, "{name}");
+        let job = &out.to_convert[0];
+        assert_eq!(
+            (job.part.as_str(), job.filename.as_deref(), job.extension),
+            ("2", Some(name), extension)
+        );
+        assert_eq!(job.bytes, bytes);
+        assert!(attachments(&out.message).is_empty(), "{name}");
+        let part = &out.report.parts[1];
+        assert_eq!(part.action, Action::Removed);
+        assert_eq!(part.reason, "office-conversion-pending");
+    }
+}
+
+#[test]
+fn without_a_converter_the_document_is_removed_as_unavailable() {
+    let out = mukaika_sanitize::sanitize(&mail("見積書.doc", &ole_doc()), &Policy::default());
+    assert!(out.to_convert.is_empty());
+    assert_eq!(out.report.parts[1].reason, "office-conversion-unavailable");
+    assert!(attachments(&out.message).is_empty());
+    let text = body(&out.message);
+    assert!(
+        text.contains("添付ファイル「見積書.doc」を削除しました（この種類のOfficeファイルをPDFに変換する機能が利用できません）。"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_second_run_delivers_the_pdf_flattened() {
+    let raw = mail("見積書.doc", &ole_doc());
+    let pdf = pdfs::text_document(2);
+    let converted = [Converted {
+        part: "2".into(),
+        pdf: Ok(pdf.clone()),
+    }];
+    let out = run(&raw, &Policy::default(), false, &converted);
+    assert_eq!(out.report.verdict, Verdict::Sanitized);
+    assert!(out.to_convert.is_empty());
+    let part = &out.report.parts[1];
+    assert_eq!(part.action, Action::Flattened);
+    assert_eq!(part.reason, "office-converted-to-pdf");
+    assert_eq!(part.detected_type, "application/msword");
+    let delivered = attachments(&out.message);
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].0, "見積書.pdf");
+    // Flattened, not the converter's PDF as it came.
+    assert!(delivered[0].1.starts_with(b"%PDF"));
+    assert_ne!(delivered[0].1, pdf);
+    assert_eq!(
+        part.output_sha256.as_deref(),
+        Some(mukaika_sanitize::mail::mime::hex_sha256(&delivered[0].1).as_str())
+    );
+    assert_eq!(
+        part.sha256,
+        mukaika_sanitize::mail::mime::hex_sha256(&ole_doc())
+    );
+    let text = body(&out.message);
+    assert!(
+        text.contains("添付ファイル「見積書.pdf」はPDFに変換し、各ページを画像にして届けています"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failed_or_bogus_conversion_removes_the_part() {
+    let raw = mail("見積書.rtf", &rtf());
+    for pdf in [
+        Err("soffice exited with status 1".to_owned()),
+        Ok(b"MZ not a pdf".to_vec()),
+    ] {
+        let converted = [Converted {
+            part: "2".into(),
+            pdf,
+        }];
+        let out = run(&raw, &Policy::default(), false, &converted);
+        let part = &out.report.parts[1];
+        assert_eq!(part.action, Action::Removed);
+        assert_eq!(part.reason, "office-conversion-failed");
+        assert!(attachments(&out.message).is_empty());
+        let text = body(&out.message);
+        assert!(
+            text.contains("PDFへの変換に失敗したOfficeファイル"),
+            "{text}"
+        );
+        assert!(text.contains("its conversion to PDF failed"), "{text}");
+    }
+}
+
+#[test]
+fn a_broken_converted_pdf_gets_the_pdf_reason() {
+    let raw = mail("見積書.odt", &odt());
+    let converted = [Converted {
+        part: "2".into(),
+        pdf: Ok(b"%PDF-1.7\nbroken".to_vec()),
+    }];
+    let out = run(&raw, &Policy::default(), false, &converted);
+    assert_eq!(out.report.parts[1].reason, "pdf-broken");
+}
+
+#[test]
+fn the_remove_rule_removes_as_before() {
+    let mut policy = Policy::default();
+    policy.attachments.legacy_office = LegacyOfficeRule::Remove;
+    let out = run(&mail("見積書.doc", &ole_doc()), &policy, true, &[]);
+    assert!(out.to_convert.is_empty());
+    assert_eq!(out.report.parts[1].reason, "attachment-type-not-allowed");
+}
+
+#[test]
+fn documents_libreoffice_cannot_print_and_zip_entries_are_not_converted() {
+    // An OLE2 file that is none of Word, Excel or PowerPoint.
+    let mut other = ole_doc();
+    other.truncate(512);
+    other.resize(1024, 0);
+    let out = run(&mail("一太郎.jtd", &other), &Policy::default(), true, &[]);
+    assert!(out.to_convert.is_empty());
+    assert_eq!(out.report.parts[1].reason, "attachment-type-not-allowed");
+    // A .doc inside a zip stays removed: conversion is for attachments.
+    let options = zip::write::SimpleFileOptions::default();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("a.doc", options).unwrap();
+    zip.write_all(&ole_doc()).unwrap();
+    zip.start_file("a.txt", options).unwrap();
+    zip.write_all(b"text").unwrap();
+    let zip = zip.finish().unwrap().into_inner();
+    let out = run(&mail("a.zip", &zip), &Policy::default(), true, &[]);
+    assert!(out.to_convert.is_empty());
+    let text = body(&out.message);
+    assert!(text.contains("a.doc"), "{text}");
+}
+
+#[test]
+fn threats_and_conversions_go_in_the_same_second_run() {
+    let policy = Policy {
+        on_infected: mukaika_sanitize::OnInfected::RemovePart,
+        ..Policy::default()
+    };
+    let eicar_like = b"not really a virus, but the scanner says so";
+    let raw = format!(
+        "From: a@example.com\r\nTo: b@example.jp\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\n\r\n{}\r\n--b\r\nContent-Type: application/rtf; name=\"memo.rtf\"\r\n\r\n{}\r\n--b--\r\n",
+        String::from_utf8_lossy(eicar_like),
+        String::from_utf8_lossy(&rtf())
+    );
+    let first = run(raw.as_bytes(), &policy, true, &[]);
+    assert_eq!(first.to_convert.len(), 1);
+    assert_eq!(first.to_convert[0].part, "3");
+    let threats = [mukaika_sanitize::Threat {
+        name: "Test-Signature".into(),
+        part: Some("2".into()),
+        entry: None,
+        engine: "clamd".into(),
+        database: None,
+    }];
+    let converted = [Converted {
+        part: "3".into(),
+        pdf: Ok(pdfs::text_document(1)),
+    }];
+    let out = sanitize_with(
+        raw.as_bytes(),
+        &policy,
+        &Scan {
+            threats: &threats,
+            converted: &converted,
+            ..Scan::default()
+        },
+    );
+    assert_eq!(out.report.verdict, Verdict::Sanitized);
+    assert_eq!(out.report.parts[1].reason, "virus-found");
+    assert_eq!(out.report.parts[2].reason, "office-converted-to-pdf");
+    let names: Vec<String> = attachments(&out.message).into_iter().map(|a| a.0).collect();
+    assert_eq!(names, ["memo.pdf"]);
+}

@@ -1,0 +1,215 @@
+//! The LibreOffice converter against a real soffice (Debian's
+//! libreoffice-writer-nogui, -calc-nogui, -impress-nogui, which
+//! `scripts/test` installs), run as `mukaika convert` under its sandbox:
+//! documents become PDFs, garbage fails cleanly, a conversion past its
+//! timeout is killed with its whole process group, nothing is left behind,
+//! and the sandbox keeps the network and the rest of the filesystem out.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use mukaika_worker::convert::Converter;
+use mukaika_worker::{Config, Program};
+
+/// Generous for LibreOffice's first start in a debug build, but bounded.
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn program() -> Program {
+    Program {
+        path: PathBuf::from(env!("CARGO_BIN_EXE_mukaika")),
+        args: vec!["convert".into()],
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A directory for the conversions of one test, which the converter's user
+/// (nobody, when the tests run as root) can reach.
+fn convert_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("mukaika-convert-test-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn config(dir: &Path) -> Config {
+    Config {
+        convert_dir: dir.to_path_buf(),
+        convert_timeout_secs: LIMIT.as_secs(),
+        ..Config::default()
+    }
+}
+
+/// "Hello 無害化" in RTF: the kanji as \uN escapes.
+fn rtf() -> Vec<u8> {
+    let kanji: String = "無害化"
+        .chars()
+        .map(|c| format!("\\u{}?", c as u32))
+        .collect();
+    format!(r"{{\rtf1\ansi\deff0 {{\fonttbl{{\f0 Times;}}}} \f0 Hello {kanji} \par}}").into_bytes()
+}
+
+/// `input` converted to `to` by plain soffice, outside any sandbox: test
+/// fixtures only.
+fn convert_plainly(input: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("fixture.{from}"));
+    std::fs::write(&path, input).unwrap();
+    let status = Command::new("soffice")
+        .arg("--headless")
+        .arg(format!(
+            "-env:UserInstallation=file://{}/profile",
+            dir.path().display()
+        ))
+        .args(["--convert-to", to, "--outdir"])
+        .arg(dir.path())
+        .arg(&path)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    std::fs::read(dir.path().join(format!("fixture.{to}"))).unwrap()
+}
+
+fn assert_pdf(pdf: &[u8]) -> lopdf::Document {
+    assert!(pdf.starts_with(b"%PDF"), "{:?}", &pdf[..pdf.len().min(16)]);
+    let doc = lopdf::Document::load_mem(pdf).expect("lopdf opens it");
+    assert!(!doc.get_pages().is_empty());
+    doc
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+#[test]
+fn rtf_and_doc_become_pdfs_in_the_sandbox() {
+    let dir = convert_dir();
+    runtime().block_on(async {
+        let (converter, probe) = Converter::start(program(), &config(dir.path()))
+            .await
+            .unwrap();
+        assert!(probe.shortfalls().is_empty(), "{:?}", probe.shortfalls());
+        let started = Instant::now();
+        let pdf = converter.convert(&rtf(), "rtf").await.unwrap();
+        eprintln!("rtf converted in {:?}", started.elapsed());
+        let doc = assert_pdf(&pdf);
+        let text = doc.extract_text(&[1]).unwrap_or_default();
+        assert!(text.contains("Hello"), "{text:?}");
+
+        let doc_file = convert_plainly(&rtf(), "rtf", "doc");
+        assert!(doc_file.starts_with(b"\xD0\xCF\x11\xE0"));
+        let started = Instant::now();
+        let pdf = converter.convert(&doc_file, "doc").await.unwrap();
+        eprintln!("doc converted in {:?}", started.elapsed());
+        assert_pdf(&pdf);
+    });
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
+
+#[test]
+fn odt_and_xls_become_pdfs() {
+    let dir = convert_dir();
+    let odt = convert_plainly(&rtf(), "rtf", "odt");
+    let csv = "品名,数量\nりんご,3\n".as_bytes();
+    let xls = convert_plainly(csv, "csv", "xls");
+    runtime().block_on(async {
+        let (converter, _) = Converter::start(program(), &config(dir.path()))
+            .await
+            .unwrap();
+        for (bytes, ext) in [(odt, "odt"), (xls, "xls")] {
+            let pdf = converter.convert(&bytes, ext).await;
+            assert_pdf(&pdf.unwrap_or_else(|e| panic!("{ext}: {e}")));
+        }
+    });
+    assert!(entries(dir.path()).is_empty());
+}
+
+#[test]
+fn garbage_fails_cleanly() {
+    let dir = convert_dir();
+    runtime().block_on(async {
+        let (converter, _) = Converter::start(program(), &config(dir.path()))
+            .await
+            .unwrap();
+        // LibreOffice reads most garbage as text (and prints that, which
+        // is harmless: the PDF is flattened); a block of zeros it refuses.
+        let error = converter.convert(&[0; 4096], "doc").await.unwrap_err();
+        assert!(error.contains("no PDF"), "{error}");
+        let error = converter.convert(b"x", "exe").await.unwrap_err();
+        assert!(error.contains("no conversion"), "{error}");
+    });
+    assert!(entries(dir.path()).is_empty());
+}
+
+#[test]
+fn a_conversion_past_its_timeout_is_killed_with_its_group() {
+    let dir = convert_dir();
+    let config = Config {
+        convert_timeout_secs: 1,
+        ..config(dir.path())
+    };
+    runtime().block_on(async {
+        let (converter, _) = Converter::start(program(), &config).await.unwrap();
+        // A document LibreOffice needs well over a second for.
+        let mut big = String::from(r"{\rtf1\ansi ");
+        for i in 0..200_000 {
+            big.push_str(&format!("line {i} \\par "));
+        }
+        big.push('}');
+        let started = Instant::now();
+        let error = converter.convert(big.as_bytes(), "rtf").await.unwrap_err();
+        assert!(error.contains("killed after 1 s"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    });
+    // Nothing of it runs on, and nothing of it is left on disk.
+    std::thread::sleep(Duration::from_millis(200));
+    let pattern = dir.path().display().to_string();
+    let left = Command::new("pgrep")
+        .args(["-f", &pattern])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "still running: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
+
+#[test]
+fn the_converter_sandbox_allows_only_what_libreoffice_needs() {
+    let dir = convert_dir();
+    runtime().block_on(async {
+        let (converter, _) = Converter::start(program(), &config(dir.path()))
+            .await
+            .unwrap();
+        let probe = converter.probe().await.unwrap();
+        for (name, attempt) in probe.forbidden() {
+            assert!(attempt.is_err(), "the converter could {name}");
+        }
+        for (name, attempt) in probe.needed() {
+            assert!(
+                attempt.is_ok(),
+                "the converter could not {name}: {attempt:?}"
+            );
+        }
+        assert!(probe.shortfalls().is_empty(), "{:?}", probe.shortfalls());
+        if nix::unistd::geteuid().is_root() {
+            assert_eq!(probe.applied.uid, 65534, "runs as nobody");
+        }
+    });
+    assert!(entries(dir.path()).is_empty());
+}
