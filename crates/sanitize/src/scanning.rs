@@ -27,7 +27,8 @@ pub struct ToConvert {
     /// The attachment's name as sent, for the log.
     pub filename: Option<String>,
     /// What to name the file for the converter: `doc`, `xls`, `ppt`, `rtf`,
-    /// `odt`, `ods`, `odp` or `odg`.
+    /// `odt`, `ods`, `odp`, `odg`, or (cleaned Office Open XML) `docx`,
+    /// `xlsx`, `pptx`.
     pub extension: &'static str,
     /// The part after transfer decoding.
     pub bytes: Vec<u8>,

@@ -2,6 +2,8 @@
 //! caller's converter, PDFs back in, flattened. No LibreOffice here: the
 //! PDFs are made by the test suite's own writer.
 
+#[path = "ooxml/fixtures.rs"]
+mod fixtures;
 mod pdfs;
 
 use std::io::Write;
@@ -260,4 +262,43 @@ fn threats_and_conversions_go_in_the_same_second_run() {
     assert_eq!(out.report.parts[2].reason, "office-converted-to-pdf");
     let names: Vec<String> = attachments(&out.message).into_iter().map(|a| a.0).collect();
     assert_eq!(names, ["memo.pdf"]);
+}
+
+#[test]
+fn office_pdf_converts_a_cleaned_package_and_delivers_it_flattened() {
+    let policy = Policy {
+        attachments: mukaika_sanitize::attachment::Rules {
+            office: mukaika_sanitize::attachment::OfficeRule::Pdf,
+            ..Default::default()
+        },
+        ..Policy::default()
+    };
+    let docm = fixtures::docm();
+    let raw = mail("マクロ.docm", &docm);
+    let out = run(&raw, &policy, true, &[]);
+    assert_eq!(out.to_convert.len(), 1);
+    let job = &out.to_convert[0];
+    // LibreOffice gets the cleaned package, as a docx: no macros at all.
+    assert_eq!(job.extension, "docx");
+    let mut package = zip::ZipArchive::new(std::io::Cursor::new(&job.bytes)).unwrap();
+    let names: Vec<String> = package
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains("vbaProject")), "{names:?}");
+    assert!(package.by_name("word/document.xml").is_ok());
+    let converted = [Converted {
+        part: "2".into(),
+        pdf: Ok(pdfs::text_document(1)),
+    }];
+    let out = run(&raw, &policy, false, &converted);
+    let part = &out.report.parts[1];
+    assert_eq!(
+        (part.action, part.reason.as_str()),
+        (Action::Flattened, "office-converted-to-pdf")
+    );
+    assert_eq!(attachments(&out.message)[0].0, "マクロ.pdf");
+    // Without a converter the profile still never delivers it as Office.
+    let out = mukaika_sanitize::sanitize(&raw, &policy);
+    assert_eq!(out.report.parts[1].reason, "office-conversion-unavailable");
 }

@@ -74,6 +74,10 @@ pub enum OfficeRule {
     /// ActiveX, OLE objects, external links or DDE; a macro-enabled file
     /// becomes its macro-free type (`.docm` → `.docx`).
     Clean,
+    /// Cleaned as above, then converted to a PDF by the caller's
+    /// converter (LibreOffice) and put through the `pdf` rule, like legacy
+    /// Office. Inside a zip, where nothing is converted, it is cleaned.
+    Pdf,
     Remove,
 }
 
@@ -197,7 +201,7 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
         },
         Class::Ooxml => match policy.attachments.office {
             OfficeRule::Remove => Outcome::Remove("removed-by-profile"),
-            OfficeRule::Clean => office(input, policy),
+            OfficeRule::Clean | OfficeRule::Pdf => office(input, policy),
         },
         Class::Zip | Class::Tnef => match policy.attachments.archives {
             ArchiveRule::Remove => Outcome::Remove("removed-by-profile"),
@@ -215,9 +219,10 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
 
 /// Extensions a converted document's name may lose to `.pdf`
 /// (`見積書.xls` → `見積書.pdf`).
-const CONVERTED_EXTENSIONS: [&str; 16] = [
+const CONVERTED_EXTENSIONS: [&str; 28] = [
     "doc", "dot", "xls", "xlt", "ppt", "pps", "pot", "rtf", "odt", "ott", "ods", "ots", "odp",
-    "otp", "odg", "otg",
+    "otp", "odg", "otg", "docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "xltm", "pptx",
+    "pptm", "ppsx", "ppsm",
 ];
 
 /// The extension a converter should give a legacy Office, RTF or ODF file
@@ -331,7 +336,7 @@ const OFFICE_EXTENSIONS: [&str; 12] = [
 
 /// Office Open XML cleaned; an encrypted one is held.
 fn office(input: &Input<'_>, policy: &Policy) -> Outcome {
-    match ooxml::clean(input.bytes, &policy.limits.office) {
+    match office_cleaned(input.bytes, policy) {
         Ok(cleaned) => Outcome::Deliver(Delivered {
             filename: filename::converted_extension(
                 input.name,
@@ -347,14 +352,22 @@ fn office(input: &Input<'_>, policy: &Policy) -> Outcome {
                 .collect(),
             ..delivered(Action::Cleaned, "office-cleaned")
         }),
-        Err(ooxml::Error::Encrypted) => Outcome::Hold("office-password"),
-        Err(e) => Outcome::Remove(match e.reason() {
+        Err(refused) => refused,
+    }
+}
+
+/// An Office Open XML file cleaned, or what becomes of one that cannot be:
+/// held when it has a password, else removed with its reason.
+pub(crate) fn office_cleaned(bytes: &[u8], policy: &Policy) -> Result<ooxml::Cleaned, Outcome> {
+    ooxml::clean(bytes, &policy.limits.office).map_err(|e| match e {
+        ooxml::Error::Encrypted => Outcome::Hold("office-password"),
+        e => Outcome::Remove(match e.reason() {
             "not-ooxml" => "office-not-ooxml",
             "too-large" | "zip-bomb" => "office-too-large",
             "entity-declaration" => "office-entity-declaration",
             _ => "office-corrupt",
         }),
-    }
+    })
 }
 
 /// A PDF cleaned by lopdf, named as [`flattened`] names it.

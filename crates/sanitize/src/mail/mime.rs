@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{charset, filename, headers::clean_text};
 use crate::archive;
-use crate::attachment::{self, Class, Detected, LegacyOfficeRule};
+use crate::attachment::{self, Class, Detected, LegacyOfficeRule, OfficeRule};
 use crate::policy::Policy;
 use crate::report::{Action, PartReport};
 use crate::scanning::{Extracted, Scan, ToConvert};
@@ -310,10 +310,14 @@ impl Walker<'_> {
             charset: part.content_type().and_then(|ct| ct.attribute("charset")),
             detected,
         };
-        let convertible = matches!(
-            detected.class,
-            Class::LegacyOffice | Class::Rtf | Class::Odf
-        ) && self.policy.attachments.legacy_office == LegacyOfficeRule::Pdf;
+        let rules = &self.policy.attachments;
+        let convertible = match detected.class {
+            Class::LegacyOffice | Class::Rtf | Class::Odf => {
+                rules.legacy_office == LegacyOfficeRule::Pdf
+            }
+            Class::Ooxml => rules.office == OfficeRule::Pdf,
+            _ => false,
+        };
         let outcome = if convertible {
             self.conversion(&input, &entry.path, entry.filename.as_deref())
         } else {
@@ -360,7 +364,8 @@ impl Walker<'_> {
         }
     }
 
-    /// A legacy Office, RTF or ODF attachment the profile converts: the
+    /// A legacy Office, RTF, ODF (or, by `office = "pdf"`, Office Open
+    /// XML) attachment the profile converts: the
     /// converter's PDF when this run has it, else listed for the caller's
     /// converter when there is one, else removed.
     fn conversion(
@@ -370,10 +375,6 @@ impl Walker<'_> {
         filename: Option<&str>,
     ) -> attachment::Outcome {
         use attachment::Outcome;
-        let Some(extension) = attachment::conversion_extension(input.bytes, input.detected.class)
-        else {
-            return Outcome::Remove("attachment-type-not-allowed");
-        };
         if let Some(converted) = self.scan.converted_for(path) {
             return match &converted.pdf {
                 Ok(pdf) => attachment::converted_pdf(input, pdf, self.policy),
@@ -383,11 +384,24 @@ impl Walker<'_> {
         if !self.scan.convert {
             return Outcome::Remove("office-conversion-unavailable");
         }
+        let (extension, bytes) = if input.detected.class == Class::Ooxml {
+            // Cleaned first: LibreOffice never sees its macros, objects or
+            // links out.
+            match attachment::office_cleaned(input.bytes, self.policy) {
+                Ok(cleaned) => (cleaned.kind.extension(), cleaned.bytes),
+                Err(refused) => return refused,
+            }
+        } else {
+            match attachment::conversion_extension(input.bytes, input.detected.class) {
+                Some(extension) => (extension, input.bytes.to_vec()),
+                None => return Outcome::Remove("attachment-type-not-allowed"),
+            }
+        };
         self.content.to_convert.push(ToConvert {
             part: path.to_owned(),
             filename: filename.map(str::to_owned),
             extension,
-            bytes: input.bytes.to_vec(),
+            bytes,
         });
         Outcome::Remove("office-conversion-pending")
     }
