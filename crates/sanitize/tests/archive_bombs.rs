@@ -21,6 +21,12 @@ static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static ALONE: Mutex<()> = Mutex::new(());
 
+/// Held for a whole test: the counter sees every thread's allocations, so
+/// no other test may build its bomb while one measures.
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ALONE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 // SAFETY: every call goes straight to `System`; the counters only watch.
 // `realloc` is left to the default (alloc, copy, dealloc), so the moment
 // when both buffers exist is counted too.
@@ -54,7 +60,6 @@ struct Cost {
 }
 
 fn unpack_measured(zip: &[u8], limits: &Limits) -> Cost {
-    let _alone = ALONE.lock().unwrap_or_else(PoisonError::into_inner);
     let base = CURRENT.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
     let start = Instant::now();
@@ -72,6 +77,7 @@ fn reason(cost: &Cost) -> &'static str {
 
 #[test]
 fn an_entry_that_lies_about_its_size_is_dropped_after_one_chunk() {
+    let _alone = alone();
     // Declares 10 bytes; its deflate stream holds 100 MB of zeros.
     let liar = Raw {
         method: 8,
@@ -93,6 +99,7 @@ fn an_entry_that_lies_about_its_size_is_dropped_after_one_chunk() {
 
 #[test]
 fn more_entries_than_the_limit_are_refused_across_levels() {
+    let _alone = alone();
     let tiny = |i: usize| Raw::stored(format!("f{i}").as_bytes(), b"x");
     let exactly: Vec<Raw> = (0..1000).map(tiny).collect();
     let cost = unpack_measured(&raw_zip(&exactly), &Limits::default());
@@ -114,6 +121,7 @@ fn more_entries_than_the_limit_are_refused_across_levels() {
 
 #[test]
 fn the_ratio_is_applied_to_what_the_archive_declares() {
+    let _alone = alone();
     // Eight MiB of zeros at about 1:160.
     let zeros: Vec<Raw> = (0..8)
         .map(|i| Raw::zeros(format!("z{i}").as_bytes(), MIB))
@@ -132,6 +140,7 @@ fn the_ratio_is_applied_to_what_the_archive_declares() {
 
 #[test]
 fn more_bytes_than_the_limit_are_refused() {
+    let _alone = alone();
     let limits = Limits {
         max_total_bytes: 3 * MIB as u64,
         ..Limits::default()
@@ -159,6 +168,7 @@ fn nested(levels: usize) -> Vec<u8> {
 
 #[test]
 fn nesting_deeper_than_the_limit_is_refused() {
+    let _alone = alone();
     let out = unpack_zip(&nested(5), &Limits::default()).expect("five levels pass");
     let deepest = out.entries.last().expect("the bottom file");
     assert_eq!(deepest.path.len(), 5);
@@ -199,6 +209,7 @@ fn forty_two() -> Vec<u8> {
 
 #[test]
 fn a_recursive_bomb_is_refused_with_bounded_memory() {
+    let _alone = alone();
     let zip = forty_two();
     // By default the ratio trips first: a few MiB for a small archive.
     let cost = unpack_measured(&zip, &Limits::default());
@@ -219,6 +230,7 @@ fn a_recursive_bomb_is_refused_with_bounded_memory() {
 
 #[test]
 fn overlapping_entries_are_refused_before_inflating() {
+    let _alone = alone();
     // 200 MiB from 7 KB.
     let cost = unpack_measured(&overlap_bomb(200, MIB), &Limits::default());
     assert_eq!(reason(&cost), "archive-bomb-overlap");
