@@ -44,6 +44,8 @@ SYSTEMS=${SYSTEMS:-"postfix mukaika"}
 RUN_TIMEOUT=${RUN_TIMEOUT:-180}  # seconds for one run's mail to reach the sink
 QUIET_WAIT=${QUIET_WAIT:-120}    # seconds to wait for the machine to be idle
 OUT=${OUT:-$(mktemp -d /tmp/mukaika-smtp-bench.XXXX)}
+# mktemp makes it 0700: Postfix's own user must reach its queue below it.
+chmod 755 "$OUT"
 mkdir -p "$OUT"
 py() { python3 "$here/bench.py" "$@"; }
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
