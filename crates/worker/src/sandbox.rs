@@ -49,13 +49,18 @@
 //! renderer needs from a file must be loaded before [`apply`] or come
 //! through the job pipe.
 //!
+//! # No new processes
+//! A worker may start threads but not processes: `fork` and `vfork` are
+//! refused, and so is `clone` without `CLONE_THREAD`. `clone3` passes its
+//! flags in memory, where a BPF filter cannot look, so it answers `ENOSYS`
+//! (a second filter): glibc then falls back to `clone` for a thread, and a
+//! fork through `clone3` never happens. The converter's profile keeps them
+//! all (LibreOffice starts itself again).
+//!
 //! # What this module does not do
-//! - Drop to an unprivileged user: the daemon does that when it starts the
-//!   worker (`Command::uid`/`gid` with [`user_ids`]); a worker running as
-//!   root shows it in [`Applied::shortfalls`].
-//! - Filter `clone`/`clone3`: `std::thread` needs them, and `clone3`'s flags
-//!   are in memory a BPF filter cannot read. So a worker can still fork, and
-//!   `clone(CLONE_NEWUSER)` is not filtered (`unshare` and `setns` are).
+//! - Drop to an unprivileged user by itself: the worker calls [`drop_to`]
+//!   (with [`user_ids`] looked up by the daemon) before [`apply`]; a
+//!   worker running as root shows it in [`Applied::shortfalls`].
 //!
 //! Every step is best effort: [`apply`] never panics, reports each layer
 //! that is not in force, and leaves it to the daemon to decide whether to
@@ -568,6 +573,23 @@ fn seccomp_programs(profile: &Profile<'_>) -> Result<Vec<seccompiler::BpfProgram
             libc::SYS_socket,
             vec![SeccompRule::new(vec![not_unix]).map_err(|e| e.to_string())?],
         );
+    } else {
+        // Threads, never processes (see the module docs).
+        #[cfg(target_arch = "x86_64")]
+        for nr in [libc::SYS_fork, libc::SYS_vfork] {
+            rules.insert(nr, Vec::new());
+        }
+        let not_a_thread = SeccompCondition::new(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(libc::CLONE_THREAD as u64),
+            0,
+        )
+        .map_err(|e| e.to_string())?;
+        rules.insert(
+            libc::SYS_clone,
+            vec![SeccompRule::new(vec![not_a_thread]).map_err(|e| e.to_string())?],
+        );
     }
     let filter = SeccompFilter::new(
         rules,
@@ -577,8 +599,17 @@ fn seccomp_programs(profile: &Profile<'_>) -> Result<Vec<seccompiler::BpfProgram
     )
     .map_err(|e| e.to_string())?;
     let main = BpfProgram::try_from(filter).map_err(|e| e.to_string())?;
-    #[allow(unused_mut)] // Only x86_64 adds a program.
     let mut programs = vec![main];
+    if let Profile::Worker = profile {
+        let clone3 = SeccompFilter::new(
+            [(libc::SYS_clone3, Vec::new())].into_iter().collect(),
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::ENOSYS as u32),
+            arch,
+        )
+        .map_err(|e| e.to_string())?;
+        programs.push(BpfProgram::try_from(clone3).map_err(|e| e.to_string())?);
+    }
     #[cfg(target_arch = "x86_64")]
     programs.push(x32_program());
     Ok(programs)
@@ -671,6 +702,8 @@ pub struct Probe {
     pub x32_socket: Attempt,
     /// `kill(parent, 0)`: signal the process that started the worker.
     pub signal_parent: Attempt,
+    /// `fork()`: a new process (the child, if any, exits at once).
+    pub fork: Attempt,
     /// `unshare(CLONE_NEWUSER)`: a user namespace, the usual first step of
     /// a kernel exploit. Tried last: if it works, the probing process is in
     /// the new namespace from then on.
@@ -704,6 +737,7 @@ impl Probe {
             ("exec", &self.exec),
             ("x32_socket", &self.x32_socket),
             ("signal_parent", &self.signal_parent),
+            ("fork", &self.fork),
             ("user_namespace", &self.user_namespace),
         ]
     }
@@ -720,6 +754,32 @@ fn try_socket(
     use nix::sys::socket::{SockFlag, socket};
     // The descriptor, if any, is closed when the OwnedFd drops.
     attempt(socket(family, kind, SockFlag::SOCK_CLOEXEC, None))
+}
+
+/// The raw `fork` syscall, so that glibc's `fork()` wrapper (which may use
+/// `clone`) is not what is tried; the child exits at once.
+#[cfg(target_arch = "x86_64")]
+fn try_fork() -> Attempt {
+    // SAFETY: a fork syscall with no arguments; the child only calls
+    // `_exit`, which is async-signal-safe, and touches nothing else.
+    let pid = unsafe { libc::syscall(libc::SYS_fork) };
+    match pid {
+        -1 => Err(std::io::Error::last_os_error().to_string()),
+        0 => {
+            // SAFETY: the child ends here without running any Rust code.
+            unsafe { libc::_exit(0) }
+        }
+        child => {
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child as i32), None);
+            Ok(())
+        }
+    }
+}
+
+/// Other architectures have no `fork` syscall; `clone` is what is filtered.
+#[cfg(not(target_arch = "x86_64"))]
+fn try_fork() -> Attempt {
+    Err("no fork syscall on this architecture".into())
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -795,6 +855,7 @@ pub fn probe() -> Probe {
         },
         x32_socket: x32_socket(),
         signal_parent: attempt(nix::sys::signal::kill(nix::unistd::getppid(), None)),
+        fork: try_fork(),
         user_namespace: attempt(nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)),
     }
 }

@@ -186,6 +186,12 @@ fn applied_sandbox_is_complete_and_the_probe_finds_no_escape() {
         "{probe:#?}"
     );
     assert!(err(&probe.user_namespace).contains("EPERM"), "{probe:#?}");
+    // No new process either, while threads still start (above).
+    #[cfg(target_arch = "x86_64")]
+    assert!(
+        err(&probe.fork).contains("Operation not permitted"),
+        "{probe:#?}"
+    );
     // EPERM, not ENOSYS: the x32 filter is in force (this kernel has no x32).
     #[cfg(target_arch = "x86_64")]
     assert!(err(&probe.x32_socket).contains("EPERM"), "{probe:#?}");
@@ -250,6 +256,8 @@ fn the_probe_finds_escapes_without_a_sandbox() {
         "socketpair",
         "exec",
         "signal_parent",
+        #[cfg(target_arch = "x86_64")]
+        "fork",
     ] {
         assert!(
             escapes.iter().any(|e| e == expected),
