@@ -3,6 +3,7 @@
 //! PDFs are made by the test suite's own writer.
 
 #[path = "ooxml/fixtures.rs"]
+#[allow(dead_code)] // This file uses the docm alone.
 mod fixtures;
 mod pdfs;
 

@@ -336,7 +336,7 @@ const OFFICE_EXTENSIONS: [&str; 12] = [
 
 /// Office Open XML cleaned; an encrypted one is held.
 fn office(input: &Input<'_>, policy: &Policy) -> Outcome {
-    match office_cleaned(input.bytes, policy) {
+    match ooxml::clean(input.bytes, &policy.limits.office) {
         Ok(cleaned) => Outcome::Deliver(Delivered {
             filename: filename::converted_extension(
                 input.name,
@@ -352,14 +352,14 @@ fn office(input: &Input<'_>, policy: &Policy) -> Outcome {
                 .collect(),
             ..delivered(Action::Cleaned, "office-cleaned")
         }),
-        Err(refused) => refused,
+        Err(e) => office_refused(e),
     }
 }
 
-/// An Office Open XML file cleaned, or what becomes of one that cannot be:
-/// held when it has a password, else removed with its reason.
-pub(crate) fn office_cleaned(bytes: &[u8], policy: &Policy) -> Result<ooxml::Cleaned, Outcome> {
-    ooxml::clean(bytes, &policy.limits.office).map_err(|e| match e {
+/// What becomes of an Office Open XML file that cannot be cleaned: held
+/// when it has a password, else removed with its reason.
+pub(crate) fn office_refused(e: ooxml::Error) -> Outcome {
+    match e {
         ooxml::Error::Encrypted => Outcome::Hold("office-password"),
         e => Outcome::Remove(match e.reason() {
             "not-ooxml" => "office-not-ooxml",
@@ -367,7 +367,7 @@ pub(crate) fn office_cleaned(bytes: &[u8], policy: &Policy) -> Result<ooxml::Cle
             "entity-declaration" => "office-entity-declaration",
             _ => "office-corrupt",
         }),
-    })
+    }
 }
 
 /// A PDF cleaned by lopdf, named as [`flattened`] names it.

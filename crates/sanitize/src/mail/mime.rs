@@ -387,9 +387,9 @@ impl Walker<'_> {
         let (extension, bytes) = if input.detected.class == Class::Ooxml {
             // Cleaned first: LibreOffice never sees its macros, objects or
             // links out.
-            match attachment::office_cleaned(input.bytes, self.policy) {
+            match crate::ooxml::clean(input.bytes, &self.policy.limits.office) {
                 Ok(cleaned) => (cleaned.kind.extension(), cleaned.bytes),
-                Err(refused) => return refused,
+                Err(e) => return attachment::office_refused(e),
             }
         } else {
             match attachment::conversion_extension(input.bytes, input.detected.class) {
