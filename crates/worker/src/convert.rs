@@ -25,7 +25,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
 use crate::pool::{Config, Program, SandboxMode};
-use crate::sandbox::{self, Applied, Attempt, Limits};
+use crate::sandbox::{self, Applied, Attempt, Limits, attempt, try_create, try_socket};
 
 /// The largest PDF read back from the converter. Also its largest file
 /// (`RLIMIT_FSIZE`, with room for LibreOffice's own temporary files).
@@ -542,22 +542,12 @@ fn also_read(soffice: &Path) -> Vec<PathBuf> {
 /// Tries, under the converter's sandbox, what it must not do and what it
 /// must still do (see [`ConverterProbe`]).
 fn probe(dir: &Path, applied: Applied) -> ConverterProbe {
-    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket, socketpair};
-    let try_socket = |family, kind| attempt(socket(family, kind, SockFlag::SOCK_CLOEXEC, None));
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
     let outside = dir
         .parent()
         .unwrap_or(Path::new("/"))
         .join(format!("mukaika-convert-probe-{}", std::process::id()));
-    let write_outside = {
-        let created = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&outside);
-        if created.is_ok() {
-            let _ = std::fs::remove_file(&outside);
-        }
-        attempt(created)
-    };
+    let write_outside = try_create(&outside);
     let written = dir.join("tmp").join("true");
     let exec_written = std::fs::copy("/bin/true", &written)
         .and_then(|_| std::fs::set_permissions(&written, std::fs::Permissions::from_mode(0o755)))
@@ -613,10 +603,6 @@ fn run_quietly(program: &Path) -> io::Result<()> {
         .stdin(Stdio::piped())
         .output()
         .map(drop)
-}
-
-fn attempt<T, E: std::fmt::Display>(result: Result<T, E>) -> Attempt {
-    result.map(drop).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -743,11 +743,24 @@ impl Probe {
     }
 }
 
-fn attempt<T, E: fmt::Display>(result: Result<T, E>) -> Attempt {
+/// One probe attempt's outcome, the value dropped.
+pub(crate) fn attempt<T, E: fmt::Display>(result: Result<T, E>) -> Attempt {
     result.map(drop).map_err(|e| e.to_string())
 }
 
-fn try_socket(
+/// Creates `path` as a new file, and removes it again if that worked.
+pub(crate) fn try_create(path: &Path) -> Attempt {
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    if created.is_ok() {
+        let _ = std::fs::remove_file(path);
+    }
+    attempt(created)
+}
+
+pub(crate) fn try_socket(
     family: nix::sys::socket::AddressFamily,
     kind: nix::sys::socket::SockType,
 ) -> Attempt {
@@ -819,17 +832,8 @@ pub fn probe() -> Probe {
     use nix::sys::socket::{AddressFamily, SockType};
     use std::io::Read;
 
-    let write_tmp_file = {
-        let path = std::env::temp_dir().join(format!("mukaika-probe-{}", std::process::id()));
-        let created = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path);
-        if created.is_ok() {
-            let _ = std::fs::remove_file(&path);
-        }
-        attempt(created)
-    };
+    let write_tmp_file =
+        try_create(&std::env::temp_dir().join(format!("mukaika-probe-{}", std::process::id())));
     Probe {
         read_etc_passwd: attempt(
             std::fs::File::open("/etc/passwd").and_then(|mut f| f.read(&mut [0u8; 64]).map(drop)),
