@@ -303,3 +303,36 @@ fn office_pdf_converts_a_cleaned_package_and_delivers_it_flattened() {
     let out = mukaika_sanitize::sanitize(&raw, &policy);
     assert_eq!(out.report.parts[1].reason, "office-conversion-unavailable");
 }
+
+#[test]
+fn a_password_protected_office_file_is_held_not_converted() {
+    // An encrypted docx as Office writes it: OLE2 with an EncryptedPackage
+    // stream (as far as detection and the check look).
+    let mut ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    ole.resize(512, 0);
+    ole.extend("EncryptionInfo".encode_utf16().flat_map(u16::to_le_bytes));
+    ole.resize(640, 0);
+    ole.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
+    ole.resize(1024, 0);
+    let raw = mail("機密.docx", &ole);
+    for convert in [true, false] {
+        let out = run(&raw, &Policy::default(), convert, &[]);
+        assert!(out.to_convert.is_empty());
+        let part = &out.report.parts[1];
+        assert_eq!(
+            (part.action, part.reason.as_str()),
+            (Action::Held, "office-password")
+        );
+        assert_eq!(out.report.verdict, Verdict::Sanitized);
+        assert!(body(&out.message).contains("機密.docx"));
+    }
+    let remove = Policy {
+        attachments: mukaika_sanitize::attachment::Rules {
+            legacy_office: LegacyOfficeRule::Remove,
+            ..Default::default()
+        },
+        ..Policy::default()
+    };
+    let out = mukaika_sanitize::sanitize(&raw, &remove);
+    assert_eq!(out.report.parts[1].reason, "office-password");
+}

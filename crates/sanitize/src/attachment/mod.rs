@@ -209,6 +209,9 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
         },
         Class::Dangerous(reason) => Outcome::Remove(reason),
         Class::Unknown => Outcome::Remove("unrecognised-type"),
+        Class::LegacyOffice if is_encrypted_package(input.bytes) => {
+            Outcome::Hold("office-password")
+        }
         // Legacy Office, RTF and ODF reach here only as zip entries or with
         // the `remove` rule: the conversion is for mail attachments alone
         // (the walk hands those to the caller's converter, one process per
@@ -271,6 +274,19 @@ pub fn conversion_extension(bytes: &[u8], class: Class) -> Option<&'static str> 
         _ => None,
     }
 }
+
+/// A password-protected Office Open XML file: Office wraps the encrypted
+/// package in an OLE2 file with an `EncryptedPackage` stream (MS-OFFCRYPTO).
+/// Nothing in it can be checked, so it is held like an encrypted zip.
+pub fn is_encrypted_package(bytes: &[u8]) -> bool {
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    bytes.starts_with(&OLE2_MAGIC) && memchr::memmem::find(bytes, &name).is_some()
+}
+
+const OLE2_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 /// What crosses for a legacy Office, RTF or ODF attachment that the caller
 /// converted to `pdf`. The converter's output is untrusted like any PDF

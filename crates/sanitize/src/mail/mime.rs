@@ -375,6 +375,9 @@ impl Walker<'_> {
         filename: Option<&str>,
     ) -> attachment::Outcome {
         use attachment::Outcome;
+        if attachment::is_encrypted_package(input.bytes) {
+            return Outcome::Hold("office-password");
+        }
         if let Some(converted) = self.scan.converted_for(path) {
             return match &converted.pdf {
                 Ok(pdf) => attachment::converted_pdf(input, pdf, self.policy),
