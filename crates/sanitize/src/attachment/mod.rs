@@ -321,26 +321,28 @@ fn by_pdf_rule(
     same_kind: &[&str],
     policy: &Policy,
 ) -> Result<Delivered, pdf::Error> {
-    match policy.attachments.pdf {
-        PdfRule::Clean => cleaned(bytes, name, same_kind, policy),
-        PdfRule::Flatten | PdfRule::Remove => flattened(bytes, name, same_kind, policy),
-    }
-}
-
-/// A PDF flattened and named `name` with the extension `.pdf` (replacing
-/// one of `same_kind`).
-fn flattened(
-    bytes: &[u8],
-    name: &str,
-    same_kind: &[&str],
-    policy: &Policy,
-) -> Result<Delivered, pdf::Error> {
-    let flat = pdf::flatten(bytes, &policy.pdf)?;
+    let (pdf, removed_inside, action, reason) = match policy.attachments.pdf {
+        PdfRule::Clean => {
+            let cleaned = pdf::clean(bytes, &policy.pdf)?;
+            let removed = cleaned.removed.into_iter().map(|r| (r.place, r.reason));
+            (
+                cleaned.pdf,
+                removed.collect(),
+                Action::Cleaned,
+                "pdf-cleaned",
+            )
+        }
+        PdfRule::Flatten | PdfRule::Remove => {
+            let flat = pdf::flatten(bytes, &policy.pdf)?;
+            (flat.pdf, Vec::new(), Action::Flattened, "pdf-flattened")
+        }
+    };
     Ok(Delivered {
         filename: filename::converted_extension(name, "pdf", same_kind),
         content_type: "application/pdf",
-        body: Body::Binary(flat.pdf),
-        ..delivered(Action::Flattened, "pdf-flattened")
+        body: Body::Binary(pdf),
+        removed_inside,
+        ..delivered(action, reason)
     })
 }
 
@@ -384,27 +386,6 @@ pub(crate) fn office_refused(e: ooxml::Error) -> Outcome {
             _ => "office-corrupt",
         }),
     }
-}
-
-/// A PDF cleaned by lopdf, named as [`flattened`] names it.
-fn cleaned(
-    bytes: &[u8],
-    name: &str,
-    same_kind: &[&str],
-    policy: &Policy,
-) -> Result<Delivered, pdf::Error> {
-    let cleaned = pdf::clean(bytes, &policy.pdf)?;
-    Ok(Delivered {
-        filename: filename::converted_extension(name, "pdf", same_kind),
-        content_type: "application/pdf",
-        body: Body::Binary(cleaned.pdf),
-        removed_inside: cleaned
-            .removed
-            .into_iter()
-            .map(|r| (r.place, r.reason))
-            .collect(),
-        ..delivered(Action::Cleaned, "pdf-cleaned")
-    })
 }
 
 /// A delivery with no body yet: the fields every kind shares.
