@@ -447,7 +447,14 @@ mod tests {
             config.profile(Some("strict")).unwrap().links,
             LinkMode::Remove
         );
-        assert_eq!(config.profile(Some("strict")).unwrap().name, "strict");
+        let strict = config.profile(Some("strict")).unwrap();
+        assert_eq!(strict.name, "strict");
+        let rules = &strict.attachments;
+        assert_eq!(rules.office, mukaika_sanitize::attachment::OfficeRule::Pdf);
+        assert_eq!(
+            rules.archives,
+            mukaika_sanitize::attachment::ArchiveRule::Attachments
+        );
     }
 
     #[test]

@@ -226,3 +226,135 @@ fn a_broken_winmail_dat_is_removed_with_its_reason() {
         (Action::Removed, "archive-corrupt")
     );
 }
+
+fn split_policy() -> Policy {
+    let mut policy = Policy::default();
+    policy.attachments.archives = mukaika_sanitize::attachment::ArchiveRule::Attachments;
+    policy
+}
+
+/// (name, content type, bytes) of every attachment, read with mail-parser.
+fn attachments(message: &[u8]) -> Vec<(String, String, Vec<u8>)> {
+    let parsed = mail_parser::MessageParser::new().parse(message).unwrap();
+    parsed
+        .attachments()
+        .map(|a| {
+            let ct = a.content_type().unwrap();
+            (
+                a.attachment_name().unwrap_or_default().to_owned(),
+                format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default()),
+                a.contents().to_vec(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn by_profile_an_archive_crosses_as_its_entries_each_an_attachment() {
+    let inner = support::zip_of(
+        &[
+            ("page.html", b"<script>x()</script><p>INNER</p>"),
+            ("readme.txt", b"SECOND README"),
+        ],
+        Deflated,
+    );
+    let zip = support::zip_of(
+        &[
+            ("docs/readme.txt", "最初の README".as_bytes()),
+            ("run.bat", b"del /q *"),
+            ("inner.zip", &inner),
+        ],
+        Deflated,
+    );
+    let out = sanitize(&mail_with_zip("資料.zip", &zip), &split_policy());
+    assert_eq!(out.report.verdict, Verdict::Sanitized);
+    let part = &out.report.parts[1];
+    assert_eq!(
+        (part.action, part.reason.as_str()),
+        (Action::Converted, "archive-split-into-attachments")
+    );
+    assert!(part.output_sha256.is_none(), "no one output stands for it");
+    assert_eq!(part.entries.len(), 5, "{:?}", part.entries);
+
+    let delivered = attachments(&out.message);
+    let names: Vec<&str> = delivered.iter().map(|(n, _, _)| n.as_str()).collect();
+    // Folders and the nested zip are flattened; the second readme.txt gets
+    // a name of its own; nothing is an archive any more.
+    assert_eq!(names, ["readme.txt", "page.txt", "readme (2).txt"]);
+    assert!(delivered.iter().all(|(_, ct, _)| ct == "text/plain"));
+    assert_eq!(
+        String::from_utf8_lossy(&delivered[0].2).trim(),
+        "最初の README"
+    );
+    let page = String::from_utf8_lossy(&delivered[1].2);
+    assert!(page.contains("INNER") && !page.contains("script"), "{page}");
+    // Each delivered entry's report hash is the attachment's.
+    let reported: Vec<&str> = part
+        .entries
+        .iter()
+        .filter_map(|e| e.output_sha256.as_deref())
+        .collect();
+    let hashes: Vec<String> = delivered.iter().map(|(_, _, b)| sha256_hex(b)).collect();
+    assert_eq!(reported, hashes);
+
+    let text = body(&out.message);
+    assert!(text.contains("添付ファイル「資料.zip」は展開し"), "{text}");
+    assert!(
+        text.contains("「資料.zip/run.bat」を削除しました"),
+        "{text}"
+    );
+    assert!(
+        text.contains("添付ファイル「page.txt」はHTMLからテキストに変換"),
+        "{text}"
+    );
+}
+
+#[test]
+fn split_or_not_an_encrypted_or_empty_archive_is_held_or_removed() {
+    let encrypted = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/archive_samples/infozip-zipcrypto.zip"),
+    )
+    .unwrap();
+    let out = sanitize(&mail_with_zip("secret.zip", &encrypted), &split_policy());
+    let part = &out.report.parts[1];
+    assert_eq!(
+        (part.action, part.reason.as_str()),
+        (Action::Held, "archive-encrypted")
+    );
+    assert!(attachments(&out.message).is_empty());
+
+    let tools = support::zip_of(&[("a.exe", b"MZ\x90\0stub")], Deflated);
+    let out = sanitize(&mail_with_zip("tools.zip", &tools), &split_policy());
+    assert_eq!(out.report.parts[1].reason, "archive-nothing-deliverable");
+    assert!(attachments(&out.message).is_empty());
+}
+
+#[test]
+fn split_a_winmail_dat_crosses_as_its_attachments() {
+    let tnef = winmail(&[
+        ("見積書.txt", "見積金額 100円".as_bytes()),
+        ("run.js", b"x"),
+    ]);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&tnef);
+    let mail = format!(
+        "From: a@example.com\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n\
+         --z\r\nContent-Type: text/plain\r\n\r\nx\r\n\
+         --z\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--z--\r\n"
+    );
+    let out = sanitize(mail.as_bytes(), &split_policy());
+    let names: Vec<String> = attachments(&out.message)
+        .into_iter()
+        .map(|(n, _, _)| n)
+        .collect();
+    assert_eq!(names, ["見積書.txt"]);
+    assert!(body(&out.message).contains("「winmail.dat/run.js」を削除しました"));
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

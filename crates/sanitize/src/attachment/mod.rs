@@ -12,6 +12,7 @@ mod repack;
 use serde::{Deserialize, Serialize};
 
 pub use detect::{Class, Detected, detect};
+pub use repack::{Entries, Refused, sanitize_entries};
 
 use crate::image;
 use crate::mail::{charset, filename, mime};
@@ -87,6 +88,12 @@ pub enum ArchiveRule {
     /// Unpack (within `limits.archive`), sanitize every entry by these same
     /// rules, and deliver a new zip of what may cross.
     Extract,
+    /// As `extract`, but each entry that may cross is delivered as an
+    /// attachment of its own (folders and nested archives flattened), so
+    /// that nothing arrives packed. The walk of the message does the
+    /// splitting ([`sanitize_entries`]); an archive met anywhere else is
+    /// rebuilt as a zip.
+    Attachments,
     Remove,
 }
 
@@ -205,7 +212,7 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
         },
         Class::Zip | Class::Tnef => match policy.attachments.archives {
             ArchiveRule::Remove => Outcome::Remove("removed-by-profile"),
-            ArchiveRule::Extract => repack::repack(input, policy),
+            ArchiveRule::Extract | ArchiveRule::Attachments => repack::repack(input, policy),
         },
         Class::Dangerous(reason) => Outcome::Remove(reason),
         Class::Unknown => Outcome::Remove("unrecognised-type"),

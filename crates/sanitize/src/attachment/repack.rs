@@ -16,17 +16,77 @@ use crate::mail::mime::hex_sha256;
 use crate::policy::Policy;
 use crate::report::{Action, EntryReport};
 
+/// An archive's entries, each sanitized by the same rules as a mail
+/// attachment, before anything is written.
+#[derive(Debug)]
+pub struct Entries {
+    /// What may cross, each with its path in a rebuilt zip (folders kept,
+    /// nested archives as folders), in the archive's order.
+    pub files: Vec<(String, Delivered)>,
+    /// What was left out: (path inside the archive, reason code).
+    pub removed: Vec<(String, &'static str)>,
+    /// Every entry and what became of it, for the report.
+    pub report: Vec<EntryReport>,
+}
+
 /// The archive's entries (a zip's, or a TNEF's attachments) sanitized,
 /// as a new zip.
 pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
+    let entries = match sanitize_entries(input, policy) {
+        Ok(entries) => entries,
+        Err(refused) => return refused.into(),
+    };
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .last_modified_time(DateTime::default())
+        .unix_permissions(0o644);
+    for (path, file) in &entries.files {
+        if writer.start_file(path.as_str(), options).is_err()
+            || writer.write_all(file.body.as_bytes()).is_err()
+        {
+            return Outcome::Remove("archive-rebuild-failed");
+        }
+    }
+    let Ok(cursor) = writer.finish() else {
+        return Outcome::Remove("archive-rebuild-failed");
+    };
+    Outcome::Deliver(Delivered {
+        // `winmail.dat` arrives as `winmail.zip`.
+        filename: filename::converted_extension(input.name, "zip", &["zip", "dat", "tnef"]),
+        content_type: "application/zip",
+        body: super::Body::Binary(cursor.into_inner()),
+        removed_inside: entries.removed,
+        entries: entries.report,
+        ..delivered(Action::Cleaned, "archive-rebuilt")
+    })
+}
+
+/// What becomes of an archive none of which crosses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Refused whole (a bomb, corrupt), or nothing in it may cross.
+    Remove(&'static str),
+    /// Something in it is encrypted: nothing of it was seen.
+    Hold(&'static str),
+}
+
+impl From<Refused> for Outcome {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Remove(why) => Outcome::Remove(why),
+            Refused::Hold(why) => Outcome::Hold(why),
+        }
+    }
+}
+
+/// Unpacks the archive within `limits.archive` and sanitizes every entry.
+pub fn sanitize_entries(input: &Input<'_>, policy: &Policy) -> Result<Entries, Refused> {
     let unpacked = match input.detected.class {
         super::Class::Tnef => archive::unpack_tnef(input.bytes, &policy.limits.archive),
         _ => archive::unpack_zip(input.bytes, &policy.limits.archive),
     };
-    let unpacked = match unpacked {
-        Ok(unpacked) => unpacked,
-        Err(e) => return Outcome::Remove(e.reason()),
-    };
+    let unpacked = unpacked.map_err(|e| Refused::Remove(e.reason()))?;
     // Encrypted content was not seen: hold the archive for release with
     // its password (a seam for later), never deliver part of it as clean.
     if unpacked
@@ -34,32 +94,29 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
         .iter()
         .any(|s| s.reason == SkipReason::Encrypted)
     {
-        return Outcome::Hold("archive-encrypted");
+        return Err(Refused::Hold("archive-encrypted"));
     }
-    let mut removed: Vec<(String, &'static str)> = unpacked
-        .skipped
-        .iter()
-        .map(|s| (s.path.join("/"), s.reason.code()))
-        .collect();
-    let mut entries: Vec<EntryReport> = unpacked
-        .skipped
-        .iter()
-        .map(|s| EntryReport {
-            path: s.path.join("/"),
-            detected_type: None,
-            action: Action::Removed,
-            reason: s.reason.code().into(),
-            sha256: None,
-            size: None,
-            output_sha256: None,
-        })
-        .collect();
-    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .last_modified_time(DateTime::default())
-        .unix_permissions(0o644);
-    let mut written = 0;
+    let mut out = Entries {
+        files: Vec::new(),
+        removed: unpacked
+            .skipped
+            .iter()
+            .map(|s| (s.path.join("/"), s.reason.code()))
+            .collect(),
+        report: unpacked
+            .skipped
+            .iter()
+            .map(|s| EntryReport {
+                path: s.path.join("/"),
+                detected_type: None,
+                action: Action::Removed,
+                reason: s.reason.code().into(),
+                sha256: None,
+                size: None,
+                output_sha256: None,
+            })
+            .collect(),
+    };
     for entry in &unpacked.entries {
         let name = entry.path.last().map_or("unnamed", String::as_str);
         let detected = detect(&entry.bytes, "application/octet-stream", Some(name));
@@ -77,7 +134,7 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
         if detected.class == super::Class::Zip {
             report.action = Action::Cleaned;
             report.reason = "archive-unpacked-to-folder".into();
-            entries.push(report);
+            out.report.push(report);
             continue;
         }
         let outcome = sanitize(
@@ -91,45 +148,29 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
             policy,
         );
         match outcome {
-            Outcome::Deliver(d) => {
-                let path = output_path(&entry.path, &d.filename);
-                if writer.start_file(path, options).is_err()
-                    || writer.write_all(d.body.as_bytes()).is_err()
-                {
-                    return Outcome::Remove("archive-rebuild-failed");
-                }
-                written += 1;
-                report.action = d.action;
-                report.reason = d.reason.into();
-                report.output_sha256 = Some(hex_sha256(d.body.as_bytes()));
-                removed.extend(
-                    d.removed_inside
+            Outcome::Deliver(mut file) => {
+                report.action = file.action;
+                report.reason = file.reason.into();
+                report.output_sha256 = Some(hex_sha256(file.body.as_bytes()));
+                out.removed.extend(
+                    std::mem::take(&mut file.removed_inside)
                         .into_iter()
                         .map(|(inner, why)| (format!("{shown}/{inner}"), why)),
                 );
+                out.files
+                    .push((output_path(&entry.path, &file.filename), file));
             }
             Outcome::Remove(why) | Outcome::Hold(why) => {
                 report.reason = why.into();
-                removed.push((shown, why));
+                out.removed.push((shown, why));
             }
         }
-        entries.push(report);
+        out.report.push(report);
     }
-    if written == 0 {
-        return Outcome::Remove("archive-nothing-deliverable");
+    if out.files.is_empty() {
+        return Err(Refused::Remove("archive-nothing-deliverable"));
     }
-    let Ok(cursor) = writer.finish() else {
-        return Outcome::Remove("archive-rebuild-failed");
-    };
-    Outcome::Deliver(Delivered {
-        // `winmail.dat` arrives as `winmail.zip`.
-        filename: filename::converted_extension(input.name, "zip", &["zip", "dat", "tnef"]),
-        content_type: "application/zip",
-        body: super::Body::Binary(cursor.into_inner()),
-        removed_inside: removed,
-        entries,
-        ..delivered(Action::Cleaned, "archive-rebuilt")
-    })
+    Ok(out)
 }
 
 /// The last component of an entry name (`dir/file.txt` → `file.txt`).

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{charset, filename, headers::clean_text};
 use crate::archive;
-use crate::attachment::{self, Class, Detected, LegacyOfficeRule, OfficeRule};
+use crate::attachment::{self, ArchiveRule, Class, Detected, LegacyOfficeRule, OfficeRule};
 use crate::policy::Policy;
 use crate::report::{Action, PartReport};
 use crate::scanning::{Extracted, Scan, ToConvert};
@@ -318,36 +318,27 @@ impl Walker<'_> {
             Class::Ooxml => rules.office == OfficeRule::Pdf,
             _ => false,
         };
+        let splits = matches!(detected.class, Class::Zip | Class::Tnef)
+            && rules.archives == ArchiveRule::Attachments;
         let outcome = if convertible {
             self.conversion(&input, &entry.path, entry.filename.as_deref())
+        } else if splits {
+            match attachment::sanitize_entries(&input, self.policy) {
+                Ok(entries) => return self.split(&name, entries, entry),
+                Err(refused) => refused.into(),
+            }
         } else {
             attachment::sanitize(&input, self.policy)
         };
         match outcome {
-            attachment::Outcome::Deliver(delivered) => {
-                let changes = &mut self.content.changes;
+            attachment::Outcome::Deliver(mut delivered) => {
                 entry.action = delivered.action;
                 entry.reason = delivered.reason.into();
                 entry.output_sha256 = Some(hex_sha256(delivered.body.as_bytes()));
                 entry.charset = delivered.charset.map(Into::into);
                 entry.replaced_chars = delivered.replaced_chars;
-                entry.entries = delivered.entries;
-                changes.replaced_chars += delivered.replaced_chars;
-                add_links(&mut changes.links, delivered.links);
-                changes
-                    .converted_attachments
-                    .push((delivered.filename.clone(), delivered.reason));
-                changes.removed_parts.extend(
-                    delivered
-                        .removed_inside
-                        .into_iter()
-                        .map(|(inner, why)| (format!("{}/{inner}", delivered.filename), why)),
-                );
-                self.content.attachments.push(Attachment {
-                    filename: delivered.filename,
-                    content_type: delivered.content_type,
-                    body: delivered.body,
-                });
+                entry.entries = std::mem::take(&mut delivered.entries);
+                self.deliver(delivered);
             }
             attachment::Outcome::Remove(reason) => {
                 entry.reason = reason.into();
@@ -362,6 +353,72 @@ impl Walker<'_> {
                 self.content.changes.held_parts.push((shown_name, reason));
             }
         }
+    }
+
+    /// An archive the profile delivers as its entries, each an attachment
+    /// of its own, under a name no earlier attachment has.
+    fn split(&mut self, name: &str, entries: attachment::Entries, entry: &mut PartReport) {
+        let reason = "archive-split-into-attachments";
+        entry.action = Action::Converted;
+        entry.reason = reason.into();
+        entry.entries = entries.report;
+        let changes = &mut self.content.changes;
+        changes
+            .converted_attachments
+            .push((name.to_owned(), reason));
+        changes.removed_parts.extend(
+            entries
+                .removed
+                .into_iter()
+                .map(|(inner, why)| (format!("{name}/{inner}"), why)),
+        );
+        for (_, mut file) in entries.files {
+            file.filename = self.unused_name(&file.filename);
+            self.deliver(file);
+        }
+    }
+
+    /// `name`, or `name (2).ext`, `name (3).ext`… when an attachment
+    /// already has it: entries of different folders may share a name.
+    fn unused_name(&self, name: &str) -> String {
+        let taken = |candidate: &str| {
+            self.content
+                .attachments
+                .iter()
+                .any(|a| a.filename == candidate)
+        };
+        if !taken(name) {
+            return name.to_owned();
+        }
+        let (stem, extension) = match name.rfind('.') {
+            Some(dot) if dot > 0 => name.split_at(dot),
+            _ => (name, ""),
+        };
+        (2..)
+            .map(|n| format!("{stem} ({n}){extension}"))
+            .find(|candidate| !taken(candidate))
+            .unwrap_or_else(|| name.to_owned())
+    }
+
+    /// A delivered attachment, and what the notice says of it.
+    fn deliver(&mut self, delivered: attachment::Delivered) {
+        let changes = &mut self.content.changes;
+        changes.replaced_chars += delivered.replaced_chars;
+        add_links(&mut changes.links, delivered.links);
+        changes
+            .converted_attachments
+            .push((delivered.filename.clone(), delivered.reason));
+        changes.removed_parts.extend(
+            delivered
+                .removed_inside
+                .into_iter()
+                .map(|(inner, why)| (format!("{}/{inner}", delivered.filename), why)),
+        );
+        self.content.attachments.push(Attachment {
+            filename: delivered.filename,
+            content_type: delivered.content_type,
+            body: delivered.body,
+        });
     }
 
     /// A legacy Office, RTF, ODF (or, by `office = "pdf"`, Office Open

@@ -220,6 +220,10 @@ fn conversion(code: &str) -> (&'static str, &'static str) {
             "は中のファイルを一つずつ無害化し、作り直して届けています。",
             "was rebuilt from its entries, each sanitized.",
         ),
+        "archive-split-into-attachments" => (
+            "は展開し、中のファイルを一つずつ無害化して、別々の添付ファイルとして届けています。",
+            "was unpacked: its files were sanitized one by one and are delivered as separate attachments.",
+        ),
         _ => (
             "をUTF-8のテキストに変換しました。",
             "was converted to UTF-8 text.",
