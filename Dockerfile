@@ -11,8 +11,13 @@ COPY . .
 RUN cargo build --release --locked --bin mukaika
 
 FROM debian:bookworm-slim
+# LibreOffice without its GUI converts legacy Office, RTF and ODF (and, by
+# the strict profile, docx/xlsx/pptx) in its own sandbox; the IPAex fonts
+# draw their Japanese text (without them: empty boxes).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
+      libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+      fonts-ipaexfont-gothic fonts-ipaexfont-mincho \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/mukaika --create-home --shell /usr/sbin/nologin mukaika
 COPY --from=build /src/target/release/mukaika /usr/local/bin/mukaika

@@ -325,6 +325,13 @@ pub async fn start_converter(
                     "THE LIBREOFFICE CONVERTER IS NOT FULLY SANDBOXED (workers.sandbox = \"allow-degraded\")"
                 );
             }
+            match mukaika_worker::convert::japanese_fonts() {
+                Ok(fonts) if !fonts.is_empty() => {
+                    tracing::info!(stage = "convert", ?fonts, "Japanese fonts for conversions");
+                }
+                found => tracing::warn!(stage = "convert", fonts = ?found,
+                    "no Japanese font: converted documents will show Japanese text as empty boxes; install one (Debian: fonts-ipaexfont-gothic fonts-ipaexfont-mincho)"),
+            }
             Ok(Some(converter))
         }
         Err(why) => {

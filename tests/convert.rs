@@ -137,6 +137,49 @@ fn odt_and_xls_become_pdfs() {
     assert!(entries(dir.path()).is_empty());
 }
 
+/// One slide with Japanese text, as flat OpenDocument XML: the fixture
+/// from which plain soffice makes the .ppt and .odp.
+const SLIDE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.presentation"><office:body><office:presentation><draw:page draw:name="p1"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="20cm" svg:height="3cm"><draw:text-box><text:p>会議資料 SLIDE</text:p></draw:text-box></draw:frame></draw:page></office:presentation></office:body></office:document>"#;
+
+/// The fonts a PDF embeds, as poppler's `pdffonts` lists them.
+fn pdf_fonts(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdffonts").arg(&path).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Presentations convert too, and Japanese text is drawn with a Japanese
+/// font (IPAex, which `scripts/test` installs as a deployment should), not
+/// as the empty boxes of a Latin fallback.
+#[test]
+fn ppt_and_odp_become_pdfs_with_japanese_drawn_in_a_japanese_font() {
+    let fonts = mukaika_worker::convert::japanese_fonts().unwrap();
+    assert!(fonts.iter().any(|f| f.starts_with("IPAex")), "{fonts:?}");
+    let dir = convert_dir();
+    let ppt = convert_plainly(SLIDE.as_bytes(), "fodp", "ppt");
+    let odp = convert_plainly(SLIDE.as_bytes(), "fodp", "odp");
+    assert!(ppt.starts_with(b"\xD0\xCF\x11\xE0"));
+    runtime().block_on(async {
+        let (converter, _) = Converter::start(program(), &config(dir.path()))
+            .await
+            .unwrap();
+        for (bytes, ext) in [(ppt, "ppt"), (odp, "odp"), (rtf(), "rtf")] {
+            let pdf = converter
+                .convert(&bytes, ext)
+                .await
+                .unwrap_or_else(|e| panic!("{ext}: {e}"));
+            assert_pdf(&pdf);
+            let fonts = pdf_fonts(&pdf);
+            assert!(fonts.contains("+IPAex"), "{ext}: {fonts}");
+        }
+    });
+    assert!(entries(dir.path()).is_empty());
+}
+
 #[test]
 fn garbage_fails_cleanly() {
     let dir = convert_dir();

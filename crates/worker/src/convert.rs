@@ -430,6 +430,30 @@ fn read_pdf(dir: &Path) -> Result<Vec<u8>, String> {
     Ok(pdf)
 }
 
+/// The font families fontconfig offers for Japanese (`fc-list :lang=ja`;
+/// fontconfig comes with LibreOffice). Without one, LibreOffice draws
+/// Japanese text as empty boxes, and the flattened PDF keeps the boxes.
+pub fn japanese_fonts() -> Result<Vec<String>, String> {
+    let out = std::process::Command::new("fc-list")
+        .args([":lang=ja", "family"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("fc-list: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("fc-list: {}", out.status));
+    }
+    let mut families: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.split(',').next())
+        .map(|family| family.trim().to_owned())
+        .filter(|family| !family.is_empty())
+        .collect();
+    families.sort();
+    families.dedup();
+    Ok(families)
+}
+
 /// The first `soffice` in the daemon's `PATH` or the usual places, with
 /// links resolved (the sandbox must allow where it really is).
 pub fn find_soffice() -> Option<PathBuf> {
