@@ -256,3 +256,44 @@ fn the_converter_sandbox_allows_only_what_libreoffice_needs() {
     });
     assert!(entries(dir.path()).is_empty());
 }
+
+/// The strict profile (`office = "pdf"`) end to end in `mukaika sanitize`,
+/// through its worker and the converter: the macro-enabled docm of the
+/// samples crosses as a PDF of page images.
+#[test]
+fn the_strict_profile_delivers_a_docm_as_a_flattened_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_mukaika"))
+        .args(["sanitize", "--profile", "strict", "--out"])
+        .arg(dir.path().join("out.eml"))
+        .arg("--report")
+        .arg(&report)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/315-docm-macro.eml"
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(report["verdict"], "sanitized", "{report}");
+    let converted: Vec<&serde_json::Value> = report["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["reason"] == "office-converted-to-pdf")
+        .collect();
+    assert_eq!(converted.len(), 1, "{report}");
+    assert_eq!(converted[0]["action"], "flattened");
+    let message = std::fs::read(dir.path().join("out.eml")).unwrap();
+    let parsed = mail_parser::MessageParser::new().parse(&message).unwrap();
+    let pdf = parsed.attachment(0).expect("the PDF");
+    assert!(
+        mail_parser::MimeHeaders::attachment_name(pdf).is_some_and(|n| n.ends_with(".pdf")),
+        "{:?}",
+        mail_parser::MimeHeaders::attachment_name(pdf)
+    );
+    assert!(pdf.contents().starts_with(b"%PDF"));
+}

@@ -45,7 +45,7 @@ pub use policy::{
     Limits, LinkMode, NoticeText, OnInfected, OutputCharset, Policy, TextAttachments,
 };
 pub use report::{Action, EntryReport, PartReport, Report, Threat, Timings, Verdict};
-pub use scanning::{Converted, Extracted, Scan, ToConvert};
+pub use scanning::{CONVERT_EXTENSIONS, Converted, Extracted, Scan, ToConvert};
 
 use mail::{build, headers::KeptHeaders, limits, mime, notice};
 

@@ -34,6 +34,12 @@ pub struct ToConvert {
     pub bytes: Vec<u8>,
 }
 
+/// Every [`ToConvert::extension`] the core asks for: what the daemon's
+/// reply parser and the converter accept, and nothing else.
+pub const CONVERT_EXTENSIONS: [&str; 11] = [
+    "doc", "xls", "ppt", "rtf", "odt", "ods", "odp", "odg", "docx", "xlsx", "pptx",
+];
+
 /// What the converter made of one [`ToConvert`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Converted {

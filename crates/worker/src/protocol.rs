@@ -28,6 +28,7 @@
 
 use std::io::{self, Read, Write};
 
+pub use mukaika_sanitize::CONVERT_EXTENSIONS;
 use mukaika_sanitize::{Extracted, HoldReason, Report, Sanitized, Threat, ToConvert};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -158,9 +159,6 @@ pub struct ConvertPlace {
     /// Checked against [`CONVERT_EXTENSIONS`]: it names a file.
     pub extension: String,
 }
-
-/// The extensions a document to convert may have.
-pub const CONVERT_EXTENSIONS: [&str; 8] = ["doc", "xls", "ppt", "rtf", "odt", "ods", "odp", "odg"];
 
 /// A whole frame, ready to write in one call.
 pub fn frame(kind: Kind, fields: &[&[u8]]) -> Vec<u8> {
