@@ -166,6 +166,7 @@ impl Sanitizer {
                 }
                 Converted {
                     part: document.part,
+                    entry: document.entry,
                     pdf: result,
                 }
             })

@@ -257,27 +257,80 @@ fn the_converter_sandbox_allows_only_what_libreoffice_needs() {
     assert!(entries(dir.path()).is_empty());
 }
 
-/// The strict profile (`office = "pdf"`) end to end in `mukaika sanitize`,
-/// through its worker and the converter: the macro-enabled docm of the
-/// samples crosses as a PDF of page images.
-#[test]
-fn the_strict_profile_delivers_a_docm_as_a_flattened_pdf() {
+/// `mukaika sanitize --profile strict` on `mail`: the report and the
+/// delivered message.
+fn sanitize_strict(mail: &[u8]) -> (serde_json::Value, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.eml");
+    std::fs::write(&input, mail).unwrap();
     let report = dir.path().join("report.json");
     let out = Command::new(env!("CARGO_BIN_EXE_mukaika"))
         .args(["sanitize", "--profile", "strict", "--out"])
         .arg(dir.path().join("out.eml"))
         .arg("--report")
         .arg(&report)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/samples/315-docm-macro.eml"
-        ))
+        .arg(&input)
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let report = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    (report, std::fs::read(dir.path().join("out.eml")).unwrap())
+}
+
+/// An archive's documents go through the converter too (the place of each
+/// travels to the worker and back), and by the strict profile its entries
+/// cross as attachments of their own: a zip of an RTF arrives as its PDF.
+#[test]
+fn the_strict_profile_delivers_a_zipped_document_as_its_own_pdf() {
+    use base64::Engine;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("議事録/議事録.rtf", options).unwrap();
+    std::io::Write::write_all(&mut zip, &rtf()).unwrap();
+    zip.start_file("run.bat", options).unwrap();
+    std::io::Write::write_all(&mut zip, b"del /q *").unwrap();
+    let zip = zip.finish().unwrap().into_inner();
+    let mail = format!(
+        "From: a@example.com\r\nTo: b@example.jp\r\nSubject: zip\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=z\r\n\r\n\
+         --z\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBODY\r\n\
+         --z\r\nContent-Type: application/zip; name=\"docs.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--z--\r\n",
+        base64::engine::general_purpose::STANDARD.encode(&zip)
+    );
+    let (report, message) = sanitize_strict(mail.as_bytes());
+    assert_eq!(report["verdict"], "sanitized", "{report}");
+    let part = &report["parts"][1];
+    assert_eq!(part["reason"], "archive-split-into-attachments", "{report}");
+    assert_eq!(
+        part["entries"][0]["reason"], "office-converted-to-pdf",
+        "{report}"
+    );
+    assert_eq!(
+        part["entries"][1]["reason"], "executable-or-script",
+        "{report}"
+    );
+    let parsed = mail_parser::MessageParser::new().parse(&message).unwrap();
+    let names: Vec<&str> = parsed
+        .attachments()
+        .filter_map(mail_parser::MimeHeaders::attachment_name)
+        .collect();
+    assert_eq!(names, ["議事録.pdf"]);
+    assert!(
+        parsed
+            .attachment(0)
+            .unwrap()
+            .contents()
+            .starts_with(b"%PDF")
+    );
+}
+
+/// The strict profile (`office = "pdf"`) end to end in `mukaika sanitize`,
+/// through its worker and the converter: the macro-enabled docm of the
+/// samples crosses as a PDF of page images.
+#[test]
+fn the_strict_profile_delivers_a_docm_as_a_flattened_pdf() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/315-docm-macro.eml");
+    let (report, message) = sanitize_strict(&std::fs::read(sample).unwrap());
     assert_eq!(report["verdict"], "sanitized", "{report}");
     let converted: Vec<&serde_json::Value> = report["parts"]
         .as_array()
@@ -287,7 +340,6 @@ fn the_strict_profile_delivers_a_docm_as_a_flattened_pdf() {
         .collect();
     assert_eq!(converted.len(), 1, "{report}");
     assert_eq!(converted[0]["action"], "flattened");
-    let message = std::fs::read(dir.path().join("out.eml")).unwrap();
     let parsed = mail_parser::MessageParser::new().parse(&message).unwrap();
     let pdf = parsed.attachment(0).expect("the PDF");
     assert!(

@@ -318,7 +318,7 @@ impl Config {
 /// Checks what serde cannot: ranges. Returns the offending key and why.
 fn validate(policy: &Policy) -> std::result::Result<(), (String, String)> {
     let l = &policy.limits;
-    let ranges: [(&str, usize, usize, usize); 5] = [
+    let ranges: [(&str, usize, usize, usize); 6] = [
         (
             "limits.max_message_bytes",
             l.max_message_bytes,
@@ -334,6 +334,7 @@ fn validate(policy: &Policy) -> std::result::Result<(), (String, String)> {
         ("limits.max_headers", l.max_headers, 10, 100_000),
         ("limits.max_depth", l.max_depth, 1, 100),
         ("limits.max_parts", l.max_parts, 1, 100_000),
+        ("limits.max_conversions", l.max_conversions, 0, 1_000),
     ];
     for (key, value, min, max) in ranges {
         if !(min..=max).contains(&value) {

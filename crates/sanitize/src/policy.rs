@@ -89,6 +89,11 @@ pub struct Limits {
     pub max_depth: usize,
     /// Leaf parts, nested messages included.
     pub max_parts: usize,
+    /// Documents of one message converted by LibreOffice (attachments and
+    /// archive entries together): each takes seconds, so a zip of a
+    /// hundred .doc files must not occupy the converter for minutes.
+    /// Those beyond are removed (`office-conversion-limit`).
+    pub max_conversions: usize,
     /// Archives unpacked (to scan their entries, and to sanitize them).
     pub archive: crate::archive::Limits,
     /// Office Open XML packages read to clean them.
@@ -103,6 +108,7 @@ impl Default for Limits {
             max_headers: 1_000,
             max_depth: 20,
             max_parts: 500,
+            max_conversions: 20,
             archive: crate::archive::Limits::default(),
             office: crate::ooxml::Limits::default(),
         }

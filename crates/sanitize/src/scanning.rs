@@ -24,6 +24,9 @@ pub struct Extracted {
 pub struct ToConvert {
     /// The leaf part's IMAP path.
     pub part: String,
+    /// Inside an archive part: the entry, nested archives joined by " > ",
+    /// as in [`Extracted::entry`].
+    pub entry: Option<String>,
     /// The attachment's name as sent, for the log.
     pub filename: Option<String>,
     /// What to name the file for the converter: `doc`, `xls`, `ppt`, `rtf`,
@@ -45,6 +48,8 @@ pub const CONVERT_EXTENSIONS: [&str; 11] = [
 pub struct Converted {
     /// The part it was for.
     pub part: String,
+    /// And the entry of that part, as in [`ToConvert::entry`].
+    pub entry: Option<String>,
     /// The PDF, or why there is none (for the log: the report and notice
     /// say only that the conversion failed).
     pub pdf: Result<Vec<u8>, String>,
@@ -71,9 +76,12 @@ pub struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    /// The converter's result for the leaf part at `path`.
-    pub(crate) fn converted_for(&self, path: &str) -> Option<&Converted> {
-        self.converted.iter().find(|c| c.part == path)
+    /// The converter's result for the leaf part at `path`, or for the
+    /// `entry` of that archive part.
+    pub(crate) fn converted_for(&self, path: &str, entry: Option<&str>) -> Option<&Converted> {
+        self.converted
+            .iter()
+            .find(|c| c.part == path && c.entry.as_deref() == entry)
     }
 
     /// The threats found in the leaf part at `path`.

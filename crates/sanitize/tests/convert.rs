@@ -6,8 +6,7 @@
 #[allow(dead_code)] // This file uses the docm alone.
 mod fixtures;
 mod pdfs;
-
-use std::io::Write;
+mod support;
 
 use base64::Engine;
 use mail_parser::MimeHeaders;
@@ -125,6 +124,7 @@ fn the_second_run_delivers_the_pdf_flattened() {
     let pdf = pdfs::text_document(2);
     let converted = [Converted {
         part: "2".into(),
+        entry: None,
         pdf: Ok(pdf.clone()),
     }];
     let out = run(&raw, &Policy::default(), false, &converted);
@@ -164,6 +164,7 @@ fn a_failed_or_bogus_conversion_removes_the_part() {
     ] {
         let converted = [Converted {
             part: "2".into(),
+            entry: None,
             pdf,
         }];
         let out = run(&raw, &Policy::default(), false, &converted);
@@ -185,6 +186,7 @@ fn a_broken_converted_pdf_gets_the_pdf_reason() {
     let raw = mail("見積書.odt", &odt());
     let converted = [Converted {
         part: "2".into(),
+        entry: None,
         pdf: Ok(b"%PDF-1.7\nbroken".to_vec()),
     }];
     let out = run(&raw, &Policy::default(), false, &converted);
@@ -201,7 +203,7 @@ fn the_remove_rule_removes_as_before() {
 }
 
 #[test]
-fn documents_libreoffice_cannot_print_and_zip_entries_are_not_converted() {
+fn documents_libreoffice_cannot_print_are_not_converted() {
     // An OLE2 file that is none of Word, Excel or PowerPoint.
     let mut other = ole_doc();
     other.truncate(512);
@@ -209,18 +211,6 @@ fn documents_libreoffice_cannot_print_and_zip_entries_are_not_converted() {
     let out = run(&mail("一太郎.jtd", &other), &Policy::default(), true, &[]);
     assert!(out.to_convert.is_empty());
     assert_eq!(out.report.parts[1].reason, "attachment-type-not-allowed");
-    // A .doc inside a zip stays removed: conversion is for attachments.
-    let options = zip::write::SimpleFileOptions::default();
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file("a.doc", options).unwrap();
-    zip.write_all(&ole_doc()).unwrap();
-    zip.start_file("a.txt", options).unwrap();
-    zip.write_all(b"text").unwrap();
-    let zip = zip.finish().unwrap().into_inner();
-    let out = run(&mail("a.zip", &zip), &Policy::default(), true, &[]);
-    assert!(out.to_convert.is_empty());
-    let text = body(&out.message);
-    assert!(text.contains("a.doc"), "{text}");
 }
 
 #[test]
@@ -247,6 +237,7 @@ fn threats_and_conversions_go_in_the_same_second_run() {
     }];
     let converted = [Converted {
         part: "3".into(),
+        entry: None,
         pdf: Ok(pdfs::text_document(1)),
     }];
     let out = sanitize_with(
@@ -290,6 +281,7 @@ fn office_pdf_converts_a_cleaned_package_and_delivers_it_flattened() {
     assert!(package.by_name("word/document.xml").is_ok());
     let converted = [Converted {
         part: "2".into(),
+        entry: None,
         pdf: Ok(pdfs::text_document(1)),
     }];
     let out = run(&raw, &policy, false, &converted);
@@ -335,4 +327,115 @@ fn a_password_protected_office_file_is_held_not_converted() {
     };
     let out = mukaika_sanitize::sanitize(&raw, &remove);
     assert_eq!(out.report.parts[1].reason, "office-password");
+}
+
+/// A zip of a .doc and a text file, as a mail attachment.
+fn mail_with_zipped_doc() -> Vec<u8> {
+    let zip = support::zip_of(
+        &[
+            ("資料/見積書.doc", &ole_doc()),
+            ("資料/readme.txt", b"README"),
+        ],
+        zip::CompressionMethod::Deflated,
+    );
+    mail("資料.zip", &zip)
+}
+
+#[test]
+fn a_document_inside_a_zip_is_converted_like_an_attachment() {
+    let raw = mail_with_zipped_doc();
+    let first = run(&raw, &Policy::default(), true, &[]);
+    assert_eq!(first.to_convert.len(), 1);
+    let job = &first.to_convert[0];
+    assert_eq!(
+        (job.part.as_str(), job.entry.as_deref(), job.extension),
+        ("2", Some("資料/見積書.doc"), "doc")
+    );
+    assert_eq!(job.bytes, ole_doc());
+    let converted = [Converted {
+        part: "2".into(),
+        entry: Some("資料/見積書.doc".into()),
+        pdf: Ok(pdfs::text_document(1)),
+    }];
+    let out = run(&raw, &Policy::default(), false, &converted);
+    let part = &out.report.parts[1];
+    assert_eq!(part.reason, "archive-rebuilt");
+    let doc = &part.entries[0];
+    assert_eq!(
+        (doc.path.as_str(), doc.action, doc.reason.as_str()),
+        (
+            "資料/見積書.doc",
+            Action::Flattened,
+            "office-converted-to-pdf"
+        )
+    );
+    let zip = &attachments(&out.message)[0].1;
+    let mut rebuilt = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let names: Vec<String> = rebuilt
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
+    assert_eq!(names, ["資料/見積書.pdf", "資料/readme.txt"]);
+    let mut pdf = Vec::new();
+    std::io::Read::read_to_end(&mut rebuilt.by_name("資料/見積書.pdf").unwrap(), &mut pdf).unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+
+    // Split into attachments, the PDF is one of them.
+    let mut split = Policy::default();
+    split.attachments.archives = mukaika_sanitize::attachment::ArchiveRule::Attachments;
+    let out = run(&raw, &split, false, &converted);
+    let names: Vec<String> = attachments(&out.message).into_iter().map(|a| a.0).collect();
+    assert_eq!(names, ["見積書.pdf", "readme.txt"]);
+
+    // No converter: removed, the rest still crosses.
+    let out = mukaika_sanitize::sanitize(&raw, &Policy::default());
+    assert_eq!(
+        out.report.parts[1].entries[0].reason,
+        "office-conversion-unavailable"
+    );
+}
+
+#[test]
+fn conversions_past_the_limit_are_removed() {
+    let zip = support::zip_of(
+        &[
+            ("a.doc", &ole_doc()),
+            ("b.doc", &ole_doc()),
+            ("c.rtf", &rtf()),
+        ],
+        zip::CompressionMethod::Deflated,
+    );
+    let raw = mail("docs.zip", &zip);
+    let mut policy = Policy::default();
+    policy.limits.max_conversions = 2;
+    let first = run(&raw, &policy, true, &[]);
+    let listed: Vec<Option<&str>> = first
+        .to_convert
+        .iter()
+        .map(|c| c.entry.as_deref())
+        .collect();
+    assert_eq!(listed, [Some("a.doc"), Some("b.doc")]);
+    let converted: Vec<Converted> = ["a.doc", "b.doc"]
+        .into_iter()
+        .map(|entry| Converted {
+            part: "2".into(),
+            entry: Some(entry.into()),
+            pdf: Ok(pdfs::text_document(1)),
+        })
+        .collect();
+    let out = run(&raw, &policy, false, &converted);
+    let reasons: Vec<&str> = out.report.parts[1]
+        .entries
+        .iter()
+        .map(|e| e.reason.as_str())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "office-converted-to-pdf",
+            "office-converted-to-pdf",
+            "office-conversion-limit"
+        ]
+    );
+    assert!(body(&out.message).contains("docs.zip/c.rtf"));
 }

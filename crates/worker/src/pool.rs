@@ -287,6 +287,7 @@ impl Pool {
                 .iter()
                 .map(|c| ConvertedPlace {
                     part: c.part.clone(),
+                    entry: c.entry.clone(),
                     error: c.pdf.as_ref().err().cloned(),
                 })
                 .collect(),

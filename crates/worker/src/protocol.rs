@@ -124,6 +124,8 @@ pub struct SanitizeJob {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConvertedPlace {
     pub part: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
     pub error: Option<String>,
 }
 
@@ -331,6 +333,7 @@ pub fn sanitized(body: &[u8]) -> Result<(Sanitized, u64)> {
                     })?;
                 to_convert.push(ToConvert {
                     part: place.part,
+                    entry: place.entry,
                     filename: convert.filename,
                     extension,
                     bytes,

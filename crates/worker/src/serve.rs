@@ -103,6 +103,7 @@ fn sanitize(body: &[u8], policy: &Policy, hooks: bool) -> io::Result<Vec<u8>> {
         };
         converted.push(Converted {
             part: place.part,
+            entry: place.entry,
             pdf,
         });
     }
@@ -129,7 +130,7 @@ fn sanitize(body: &[u8], policy: &Policy, hooks: bool) -> io::Result<Vec<u8>> {
     let to_convert = sanitized.to_convert.iter().map(|c| {
         let place = Place {
             part: c.part.clone(),
-            entry: None,
+            entry: c.entry.clone(),
             convert: Some(ConvertPlace {
                 filename: c.filename.clone(),
                 extension: c.extension.to_owned(),

@@ -12,7 +12,7 @@ mod repack;
 use serde::{Deserialize, Serialize};
 
 pub use detect::{Class, Detected, detect};
-pub use repack::{Entries, Refused, sanitize_entries};
+pub use repack::{Entries, Refused, rebuild, sanitize_entries};
 
 use crate::image;
 use crate::mail::{charset, filename, mime};
@@ -77,7 +77,8 @@ pub enum OfficeRule {
     Clean,
     /// Cleaned as above, then converted to a PDF by the caller's
     /// converter (LibreOffice) and put through the `pdf` rule, like legacy
-    /// Office. Inside a zip, where nothing is converted, it is cleaned.
+    /// Office, inside archives too. Without the walk of a message (which
+    /// holds the converter's results), it is cleaned.
     Pdf,
     Remove,
 }
@@ -219,10 +220,9 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
         Class::LegacyOffice if is_encrypted_package(input.bytes) => {
             Outcome::Hold("office-password")
         }
-        // Legacy Office, RTF and ODF reach here only as zip entries or with
-        // the `remove` rule: the conversion is for mail attachments alone
-        // (the walk hands those to the caller's converter, one process per
-        // document), so an entry keeps this removal.
+        // Legacy Office, RTF and ODF reach here with the `remove` rule, or
+        // without the walk of a message, which alone converts (it holds the
+        // caller's converter's results): never delivered as they came.
         _ => Outcome::Remove("attachment-type-not-allowed"),
     }
 }

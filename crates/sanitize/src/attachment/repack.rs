@@ -32,10 +32,14 @@ pub struct Entries {
 /// The archive's entries (a zip's, or a TNEF's attachments) sanitized,
 /// as a new zip.
 pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
-    let entries = match sanitize_entries(input, policy) {
-        Ok(entries) => entries,
-        Err(refused) => return refused.into(),
-    };
+    match sanitize_entries(input, policy, &mut |_, _| None) {
+        Ok(entries) => rebuild(input.name, entries),
+        Err(refused) => refused.into(),
+    }
+}
+
+/// A new zip of the sanitized `entries` of the archive `name`.
+pub fn rebuild(name: &str, entries: Entries) -> Outcome {
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
@@ -53,7 +57,7 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
     };
     Outcome::Deliver(Delivered {
         // `winmail.dat` arrives as `winmail.zip`.
-        filename: filename::converted_extension(input.name, "zip", &["zip", "dat", "tnef"]),
+        filename: filename::converted_extension(name, "zip", &["zip", "dat", "tnef"]),
         content_type: "application/zip",
         body: super::Body::Binary(cursor.into_inner()),
         removed_inside: entries.removed,
@@ -81,7 +85,14 @@ impl From<Refused> for Outcome {
 }
 
 /// Unpacks the archive within `limits.archive` and sanitizes every entry.
-pub fn sanitize_entries(input: &Input<'_>, policy: &Policy) -> Result<Entries, Refused> {
+/// `convert` may decide an entry's fate first (the walk of the message
+/// converts documents there); given the entry and its place (nested
+/// archives joined by " > "), `None` leaves it to the rules.
+pub fn sanitize_entries(
+    input: &Input<'_>,
+    policy: &Policy,
+    convert: &mut dyn FnMut(&Input<'_>, &str) -> Option<Outcome>,
+) -> Result<Entries, Refused> {
     let unpacked = match input.detected.class {
         super::Class::Tnef => archive::unpack_tnef(input.bytes, &policy.limits.archive),
         _ => archive::unpack_zip(input.bytes, &policy.limits.archive),
@@ -137,16 +148,15 @@ pub fn sanitize_entries(input: &Input<'_>, policy: &Policy) -> Result<Entries, R
             out.report.push(report);
             continue;
         }
-        let outcome = sanitize(
-            &Input {
-                bytes: &entry.bytes,
-                name: &filename::clean(leaf_name(name)),
-                declared_type: "application/octet-stream",
-                charset: None,
-                detected: &detected,
-            },
-            policy,
-        );
+        let entry_input = Input {
+            bytes: &entry.bytes,
+            name: &filename::clean(leaf_name(name)),
+            declared_type: "application/octet-stream",
+            charset: None,
+            detected: &detected,
+        };
+        let outcome = convert(&entry_input, &entry.path.join(" > "))
+            .unwrap_or_else(|| sanitize(&entry_input, policy));
         match outcome {
             Outcome::Deliver(mut file) => {
                 report.action = file.action;

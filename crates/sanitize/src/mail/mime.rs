@@ -80,6 +80,7 @@ pub fn walk(message: &Message<'_>, policy: &Policy, scan: &Scan<'_>) -> Content 
         scan,
         content: Content::default(),
         leaves: 0,
+        conversions: 0,
     };
     walker.message(message, "", 0);
     walker.content
@@ -90,6 +91,8 @@ struct Walker<'p> {
     scan: &'p Scan<'p>,
     content: Content,
     leaves: usize,
+    /// Documents converted or listed to convert so far.
+    conversions: usize,
 }
 
 impl Walker<'_> {
@@ -310,25 +313,29 @@ impl Walker<'_> {
             charset: part.content_type().and_then(|ct| ct.attribute("charset")),
             detected,
         };
-        let rules = &self.policy.attachments;
-        let convertible = match detected.class {
-            Class::LegacyOffice | Class::Rtf | Class::Odf => {
-                rules.legacy_office == LegacyOfficeRule::Pdf
-            }
-            Class::Ooxml => rules.office == OfficeRule::Pdf,
-            _ => false,
-        };
-        let splits = matches!(detected.class, Class::Zip | Class::Tnef)
-            && rules.archives == ArchiveRule::Attachments;
-        let outcome = if convertible {
-            self.conversion(&input, &entry.path, entry.filename.as_deref())
-        } else if splits {
-            match attachment::sanitize_entries(&input, self.policy) {
-                Ok(entries) => return self.split(&name, entries, entry),
+        let policy = self.policy;
+        let archives = policy.attachments.archives;
+        let outcome = if converts(policy, detected.class) {
+            self.conversion(&input, &entry.path, None)
+        } else if matches!(detected.class, Class::Zip | Class::Tnef)
+            && archives != ArchiveRule::Remove
+        {
+            // Entries are converted like attachments: the walk holds the
+            // converter's results.
+            let path = entry.path.clone();
+            let entries = attachment::sanitize_entries(&input, policy, &mut |inner, place| {
+                converts(policy, inner.detected.class)
+                    .then(|| self.conversion(inner, &path, Some(place)))
+            });
+            match entries {
+                Ok(entries) if archives == ArchiveRule::Attachments => {
+                    return self.split(&name, entries, entry);
+                }
+                Ok(entries) => attachment::rebuild(&name, entries),
                 Err(refused) => refused.into(),
             }
         } else {
-            attachment::sanitize(&input, self.policy)
+            attachment::sanitize(&input, policy)
         };
         match outcome {
             attachment::Outcome::Deliver(mut delivered) => {
@@ -422,20 +429,26 @@ impl Walker<'_> {
     }
 
     /// A legacy Office, RTF, ODF (or, by `office = "pdf"`, Office Open
-    /// XML) attachment the profile converts: the
+    /// XML) attachment or archive entry the profile converts: the
     /// converter's PDF when this run has it, else listed for the caller's
-    /// converter when there is one, else removed.
+    /// converter when there is one, else removed. Past
+    /// `limits.max_conversions` in the message, removed.
     fn conversion(
         &mut self,
         input: &attachment::Input<'_>,
         path: &str,
-        filename: Option<&str>,
+        entry: Option<&str>,
     ) -> attachment::Outcome {
         use attachment::Outcome;
         if attachment::is_encrypted_package(input.bytes) {
             return Outcome::Hold("office-password");
         }
-        if let Some(converted) = self.scan.converted_for(path) {
+        // Counted the same way in both runs, so the same documents pass.
+        if self.conversions == self.policy.limits.max_conversions {
+            return Outcome::Remove("office-conversion-limit");
+        }
+        self.conversions += 1;
+        if let Some(converted) = self.scan.converted_for(path, entry) {
             return match &converted.pdf {
                 Ok(pdf) => attachment::converted_pdf(input, pdf, self.policy),
                 Err(_) => Outcome::Remove("office-conversion-failed"),
@@ -459,7 +472,8 @@ impl Walker<'_> {
         };
         self.content.to_convert.push(ToConvert {
             part: path.to_owned(),
-            filename: filename.map(str::to_owned),
+            entry: entry.map(str::to_owned),
+            filename: Some(input.name.to_owned()),
             extension,
             bytes,
         });
@@ -503,6 +517,19 @@ impl Walker<'_> {
         }
         body.push_str(text.trim_end());
         body.push('\n');
+    }
+}
+
+/// Whether the profile has documents of `class` converted to PDF by the
+/// caller's converter.
+fn converts(policy: &Policy, class: Class) -> bool {
+    let rules = &policy.attachments;
+    match class {
+        Class::LegacyOffice | Class::Rtf | Class::Odf => {
+            rules.legacy_office == LegacyOfficeRule::Pdf
+        }
+        Class::Ooxml => rules.office == OfficeRule::Pdf,
+        _ => false,
     }
 }
 

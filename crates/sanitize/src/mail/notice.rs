@@ -268,6 +268,10 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
             "converting this kind of Office file to PDF is not available here",
         ),
         "office-conversion-pending" => ("PDFへの変換待ち", "waiting for its conversion to PDF"),
+        "office-conversion-limit" => (
+            "1通のメールでPDFに変換できる文書の数を超えています",
+            "more documents than one message may have converted to PDF",
+        ),
         "vba" | "xlm-macro-sheet" | "dialog-sheet" | "macro-reference" => ("マクロ", "a macro"),
         "activex" | "form-control" => (
             "ActiveX・フォームコントロール",
