@@ -13,7 +13,8 @@ RUN cargo build --release --locked --bin mukaika
 FROM debian:bookworm-slim
 # LibreOffice without its GUI converts legacy Office, RTF and ODF (and, by
 # the strict profile, docx/xlsx/pptx) in its own sandbox; the IPAex fonts
-# draw their Japanese text (without them: empty boxes).
+# draw their Japanese text (without them: empty boxes), and that of PDFs
+# that do not embed their Japanese fonts when they are flattened.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
       libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \

@@ -369,6 +369,14 @@ pub async fn start_workers(
         tracing::error!(stage = "sandbox", shortfalls = ?proof.shortfalls,
             "WORKERS ARE NOT FULLY SANDBOXED (workers.sandbox = \"allow-degraded\")");
     }
+    if proof.cjk_fonts.is_empty() {
+        tracing::warn!(
+            stage = "sandbox",
+            "no CJK font: Japanese text in a PDF that does not embed its font is lost when the PDF is flattened; install one (Debian: fonts-ipaexfont-mincho fonts-ipaexfont-gothic)"
+        );
+    } else {
+        tracing::info!(stage = "sandbox", fonts = ?proof.cjk_fonts, "CJK fonts for PDFs that do not embed theirs");
+    }
     Ok(pool)
 }
 

@@ -96,6 +96,15 @@ fn the_start_up_probe_proves_the_sandbox() {
             .into_iter()
             .find(|(n, _)| *n == "read_etc_passwd");
         assert!(matches!(passwd, Some((_, Err(_)))), "{passwd:?}");
+        // The CJK fonts (IPAex, from scripts/test) were read before the
+        // sandbox closed the filesystem.
+        assert_eq!(
+            proof.cjk_fonts,
+            [
+                "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+                "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+            ]
+        );
     });
 }
 

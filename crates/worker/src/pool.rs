@@ -183,6 +183,10 @@ pub struct Proof {
     pub probe: Probe,
     /// What is missing; empty when the sandbox is proven.
     pub shortfalls: Vec<String>,
+    /// The CJK fonts a worker loaded (see `serve`): empty when the machine
+    /// has none, and Japanese text in a font a PDF does not embed is lost
+    /// when the PDF is flattened.
+    pub cjk_fonts: Vec<String>,
 }
 
 /// A pool of sandboxed workers.
@@ -254,7 +258,8 @@ impl Pool {
             slots: Semaphore::new(size.max(1)),
             started: AtomicU64::new(0),
         };
-        let (worker, applied) = pool.spawn().await?;
+        let (worker, hello) = pool.spawn().await?;
+        let applied = hello.applied;
         pool.idle.lock().expect("idle list").push(worker);
         let probe = pool.probe().await?;
         let mut shortfalls = applied.shortfalls();
@@ -271,6 +276,7 @@ impl Pool {
                 applied,
                 probe,
                 shortfalls,
+                cjk_fonts: hello.cjk_fonts,
             },
         ))
     }
@@ -412,7 +418,7 @@ impl Pool {
     }
 
     /// A new worker that has said hello and taken the profile.
-    async fn spawn(&self) -> Result<(Worker, Applied), Failure> {
+    async fn spawn(&self) -> Result<(Worker, Hello), Failure> {
         let mut command = Command::new(&self.program.path);
         command
             .args(&self.program.args)
@@ -469,7 +475,7 @@ impl Pool {
                 shortfalls.join("; ")
             )));
         }
-        Ok((worker, hello.applied))
+        Ok((worker, hello))
     }
 }
 

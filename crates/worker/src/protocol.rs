@@ -107,6 +107,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct Hello {
     pub pid: u32,
     pub applied: Applied,
+    /// The CJK fonts the worker loaded for PDFs that do not embed theirs.
+    #[serde(default)]
+    pub cjk_fonts: Vec<String>,
 }
 
 /// One run of the core on a message.

@@ -22,6 +22,43 @@ use crate::sandbox::{self, Limits};
 /// only when its own environment has it.
 pub const TEST_HOOKS_ENV: &str = "MUKAIKA_WORKER_TEST_HOOKS";
 
+/// Where Debian puts CJK fonts, by style, most wanted first: IPAex
+/// (`fonts-ipaexfont-*`), IPA (`fonts-ipafont-*`), Noto CJK
+/// (`fonts-noto-cjk`, whose collections hold the Japanese face first).
+const CJK_SERIF: [&str; 3] = [
+    "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+    "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+];
+const CJK_SANS: [&str; 3] = [
+    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+    "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+];
+
+/// Gives the core the first CJK serif and sans-serif fonts found (see
+/// `mukaika_sanitize::pdf::set_cjk_fonts`); returns their paths.
+fn load_cjk_fonts() -> Vec<String> {
+    let first = |paths: &[&str]| {
+        paths.iter().find_map(|path| {
+            std::fs::read(path)
+                .ok()
+                .map(|bytes| (path.to_string(), bytes))
+        })
+    };
+    let (serif, sans) = (first(&CJK_SERIF), first(&CJK_SANS));
+    let loaded = serif
+        .iter()
+        .chain(&sans)
+        .map(|(path, _)| path.clone())
+        .collect();
+    mukaika_sanitize::pdf::set_cjk_fonts(mukaika_sanitize::pdf::CjkFonts {
+        serif: serif.map(|(_, bytes)| bytes),
+        sans: sans.map(|(_, bytes)| bytes),
+    });
+    loaded
+}
+
 /// Runs the worker until the daemon closes its stdin; first, when `user`
 /// is given (the daemon runs as root), switches to that uid and gid.
 pub fn serve(limits: &Limits, user: Option<(u32, u32)>) -> io::Result<()> {
@@ -35,6 +72,8 @@ pub fn serve(limits: &Limits, user: Option<(u32, u32)>) -> io::Result<()> {
     if let Some((uid, gid)) = user {
         sandbox::drop_to(uid, gid).map_err(io::Error::other)?;
     }
+    // Read while files can still be read.
+    let cjk_fonts = load_cjk_fonts();
     // Before the first byte of untrusted input, and before any thread.
     let applied = sandbox::apply(limits);
     let mut input = BufReader::with_capacity(64 * 1024, input);
@@ -43,6 +82,7 @@ pub fn serve(limits: &Limits, user: Option<(u32, u32)>) -> io::Result<()> {
     let hello = Hello {
         pid: std::process::id(),
         applied,
+        cjk_fonts,
     };
     protocol::write(&mut output, &frame(Kind::Hello, &[&json(&hello)]))?;
 

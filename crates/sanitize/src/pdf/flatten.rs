@@ -143,11 +143,14 @@ impl<'a> Renderer<'a> {
     fn new() -> Self {
         Self {
             cache: RenderCache::new(),
-            // The embedded standard fonts and CMaps: nothing is looked up
-            // on the machine. Annotations with an appearance (filled-in
-            // form fields, stamps) are drawn, as when printed; they cross
-            // as pixels only.
-            interpreter: InterpreterSettings::default(),
+            // The embedded standard fonts and CMaps, and the CJK fonts the
+            // process gave: nothing is looked up on the machine.
+            // Annotations with an appearance (filled-in form fields,
+            // stamps) are drawn, as when printed; they cross as pixels only.
+            interpreter: InterpreterSettings {
+                font_resolver: super::fonts::resolver(),
+                ..InterpreterSettings::default()
+            },
             settings: RenderSettings::default(),
             context: RenderContext::new(0, 0),
             pixmap: Pixmap::new(0, 0),

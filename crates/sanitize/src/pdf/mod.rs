@@ -29,7 +29,10 @@
 mod clean;
 mod encode;
 mod flatten;
+mod fonts;
 mod write;
+
+pub use fonts::{CjkFonts, has_cjk_fonts, set_cjk_fonts};
 
 use std::fmt;
 
