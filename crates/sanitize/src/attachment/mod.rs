@@ -84,8 +84,9 @@ pub enum OfficeRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ArchiveRule {
-    /// Unpack (within `limits.archive`), sanitize every entry by these same
-    /// rules, and deliver a new zip of what may cross.
+    /// Unpack (zip, tar, gzip, 7z, TNEF; within `limits.archive`),
+    /// sanitize every entry by these same rules, and deliver a new zip of
+    /// what may cross.
     Extract,
     Remove,
 }
@@ -203,10 +204,12 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
             OfficeRule::Remove => Outcome::Remove("removed-by-profile"),
             OfficeRule::Clean | OfficeRule::Pdf => office(input, policy),
         },
-        Class::Zip | Class::Tnef => match policy.attachments.archives {
-            ArchiveRule::Remove => Outcome::Remove("removed-by-profile"),
-            ArchiveRule::Extract => repack::repack(input, policy),
-        },
+        Class::Zip | Class::Tar | Class::Gzip | Class::SevenZ | Class::Tnef => {
+            match policy.attachments.archives {
+                ArchiveRule::Remove => Outcome::Remove("removed-by-profile"),
+                ArchiveRule::Extract => repack::repack(input, policy),
+            }
+        }
         Class::Dangerous(reason) => Outcome::Remove(reason),
         Class::Unknown => Outcome::Remove("unrecognised-type"),
         Class::LegacyOffice if is_encrypted_package(input.bytes) => {

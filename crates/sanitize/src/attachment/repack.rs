@@ -21,7 +21,7 @@ use crate::report::{Action, EntryReport};
 pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
     let unpacked = match input.detected.class {
         super::Class::Tnef => archive::unpack_tnef(input.bytes, &policy.limits.archive),
-        _ => archive::unpack_zip(input.bytes, &policy.limits.archive),
+        _ => archive::unpack(input.bytes, input.name, &policy.limits.archive),
     };
     let unpacked = match unpacked {
         Ok(unpacked) => unpacked,
@@ -73,8 +73,8 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
             size: Some(entry.bytes.len()),
             output_sha256: None,
         };
-        // A nested zip's entries follow it in the list: it becomes a folder.
-        if detected.class == super::Class::Zip {
+        // A nested archive's entries follow it in the list: it becomes a folder.
+        if detected.class.is_unpacked_archive() {
             report.action = Action::Cleaned;
             report.reason = "archive-unpacked-to-folder".into();
             entries.push(report);
@@ -122,8 +122,8 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
         return Outcome::Remove("archive-rebuild-failed");
     };
     Outcome::Deliver(Delivered {
-        // `winmail.dat` arrives as `winmail.zip`.
-        filename: filename::converted_extension(input.name, "zip", &["zip", "dat", "tnef"]),
+        // `winmail.dat` arrives as `winmail.zip`, `foo.tar.gz` as `foo.zip`.
+        filename: filename::archive_as_zip(input.name),
         content_type: "application/zip",
         body: super::Body::Binary(cursor.into_inner()),
         removed_inside: removed,
