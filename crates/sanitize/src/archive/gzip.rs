@@ -54,7 +54,7 @@ pub(super) fn unpack(
     let mut path = parent.to_vec();
     path.push(entry_name(&*stream.inner, name));
     budget.charge_entries(1)?;
-    let outcome = read_bounded(head.chain(stream), budget.max_entry_bytes(), declared);
+    let outcome = read_bounded(head.chain(stream), budget.entry_read_limit(), declared);
     meter.settle(budget)?;
     match outcome {
         Outcome::Complete(bytes) => push_entry(path, bytes, level, budget, out),

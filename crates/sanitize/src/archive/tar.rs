@@ -63,6 +63,9 @@ pub(super) fn read(
             false,
         )));
         let size = entry.size();
+        // Its data is exactly `size` bytes of the stream, read or skipped
+        // over: refuse now rather than after decompressing them.
+        budget.check_declared(size)?;
         match what(entry.header().entry_type(), size, budget) {
             What::Nothing => continue,
             What::Skip(reason) => {
@@ -71,9 +74,6 @@ pub(super) fn read(
             }
             What::Read => {}
         }
-        // Its data is exactly `size` bytes of the stream: refuse now
-        // rather than after decompressing them.
-        budget.check_declared(size)?;
         let outcome = read_bounded(&mut entry, size, size);
         meter.settle(budget)?;
         match outcome {
