@@ -60,7 +60,13 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
         .last_modified_time(DateTime::default())
         .unix_permissions(0o644);
     let mut written = 0;
+    // A document packaged as a zip (a docx) is unpacked too, for the
+    // scanner: its parts follow it, and go with it, sanitized whole.
+    let mut whole: Option<&[String]> = None;
     for entry in &unpacked.entries {
+        if whole.is_some_and(|doc| entry.path.len() > doc.len() && entry.path.starts_with(doc)) {
+            continue;
+        }
         let name = entry.path.last().map_or("unnamed", String::as_str);
         let detected = detect(&entry.bytes, "application/octet-stream", Some(name));
         let shown = entry.path.join("/");
@@ -80,6 +86,7 @@ pub fn repack(input: &Input<'_>, policy: &Policy) -> Outcome {
             entries.push(report);
             continue;
         }
+        whole = Some(&entry.path);
         let outcome = sanitize(
             &Input {
                 bytes: &entry.bytes,
