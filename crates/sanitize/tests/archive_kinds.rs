@@ -311,3 +311,59 @@ fn garbage_of_each_kind_never_panics() {
         "archive-corrupt"
     );
 }
+
+/// Writes the `unpack_archive` fuzz target's seeds (fuzz/seed.sh runs it).
+#[test]
+#[ignore = "writes files: run by crates/sanitize/fuzz/seed.sh"]
+fn write_fuzz_seeds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/unpack_archive");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cp932, _, _) = SHIFT_JIS.encode("見積書.txt");
+    let zip = support::zip_of(&[("in.txt", b"zip")], Deflated);
+    let tar = kinds::tar_raw(&[
+        TarEntry::file(&cp932, b"cp932"),
+        TarEntry::file(b"../up.txt", b"up"),
+        TarEntry::of(b"link", EntryType::Symlink),
+        TarEntry::of(b"pipe", EntryType::Fifo),
+        TarEntry::file(b"in.zip", &zip),
+    ]);
+    let tgz = kinds::gzip(&tar, Some(b"x.tar"));
+    let seeds: Vec<(&str, Vec<u8>)> = vec![
+        ("plain.tar", tar.clone()),
+        ("pax.tar", kinds::tar_pax(&"p".repeat(150), b"pax")),
+        (
+            "gnu-long.tar",
+            kinds::tar_of(&[
+                (&"g/".repeat(80), b""),
+                (&format!("{}x", "g/".repeat(80)), b"g"),
+            ]),
+        ),
+        ("x.tar.gz", tgz.clone()),
+        ("one.gz", kinds::gzip(b"one file", Some(b"one.txt"))),
+        ("members.gz", kinds::gzip_members_of_zeros(3, 1000)),
+        (
+            "plain.7z",
+            kinds::sevenz_of(&[("a.txt", b"a"), ("d/", b""), ("in.tgz", &tgz)], false),
+        ),
+        (
+            "solid.7z",
+            kinds::sevenz_of(&[("a.txt", b"a"), ("b.txt", b"bb")], true),
+        ),
+        (
+            "copy.7z",
+            kinds::sevenz_raw(&[0], &[], b"stored", 6, "s.txt"),
+        ),
+        (
+            "aes.7z",
+            kinds::sevenz_raw(kinds::AES, &[1], &[0x55; 32], 20, "x"),
+        ),
+        (
+            "aes-header.7z",
+            kinds::sevenz_encoded_header(kinds::AES, &[1], &[0x55; 64], 60),
+        ),
+        ("symlink.7z", kinds::sevenz_symlink("l", "/etc/passwd")),
+    ];
+    for (name, bytes) in seeds {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
