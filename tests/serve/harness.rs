@@ -424,6 +424,27 @@ pub fn zip_of(name: &str, bytes: &[u8]) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A tar.gz holding one file.
+pub fn tgz_of(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_mode(0o644);
+    header.set_size(bytes.len() as u64);
+    builder.append_data(&mut header, name, bytes).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &builder.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A 7z (LZMA2) holding one file.
+pub fn sevenz_of(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut writer = sevenz_rust2::ArchiveWriter::new(std::io::Cursor::new(Vec::new())).unwrap();
+    writer
+        .push_archive_entry(sevenz_rust2::ArchiveEntry::new_file(name), Some(bytes))
+        .unwrap();
+    writer.finish().unwrap().into_inner()
+}
+
 /// base64 in lines of `width` characters: odd widths move the signature
 /// across line breaks in the raw message.
 pub fn base64_lines(bytes: &[u8], width: usize) -> String {

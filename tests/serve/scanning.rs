@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use crate::WAIT;
 use crate::clamd::{Clamd, eicar};
-use crate::harness::{self, Mukaika, Sink, delivered_with, record, send, with_attachment, zip_of};
+use crate::harness::{
+    self, Mukaika, Sink, delivered_with, record, send, sevenz_of, tgz_of, with_attachment, zip_of,
+};
 
 fn start_clamd() -> Clamd {
     Clamd::start(&harness::repo().join("crates/scan/tests/signatures"))
@@ -67,6 +69,24 @@ fn viruses_are_found_wherever_they_hide_and_the_mail_is_held() {
                 76,
             ),
         ),
+        (
+            "tar-gz",
+            with_attachment(
+                "tar-gz",
+                "資料.tar.gz",
+                &tgz_of("docs/eicar.com", &eicar),
+                76,
+            ),
+        ),
+        (
+            "zip-in-tgz-in-7z",
+            with_attachment(
+                "zip-in-tgz-in-7z",
+                "outer.7z",
+                &sevenz_of("in.tgz", &tgz_of("b.zip", &zip_of("eicar.com", &eicar))),
+                76,
+            ),
+        ),
     ];
     let ids: Vec<(&str, String)> = cases
         .iter()
@@ -112,10 +132,12 @@ fn viruses_are_found_wherever_they_hide_and_the_mail_is_held() {
         );
         let expected_part = if *token == "forwarded" { "2.2" } else { "2" };
         assert_eq!(in_part["part"], expected_part, "{token}");
-        // Zip entries are unpacked by the core and scanned one by one.
+        // Archive entries are unpacked by the core and scanned one by one.
         let entry = match *token {
             "zipped" => Some("eicar.com"),
             "nested-zips" => Some("b.zip > c.zip > eicar.com"),
+            "tar-gz" => Some("docs/eicar.com"),
+            "zip-in-tgz-in-7z" => Some("in.tgz > b.zip > eicar.com"),
             _ => None,
         };
         if let Some(entry) = entry {

@@ -3,7 +3,8 @@
 # PDFs from the generator of the flatten tests (text, photo, active
 # content, rotated and landscape pages, the encrypted test files), also
 # seeding clean_pdf with the clean tests' actions and incremental-update
-# files; Office files from the fixtures of tests/ooxml.rs.
+# files; Office files from the fixtures of tests/ooxml.rs; tar, tar.gz, gz
+# and 7z files from tests/archive_kinds.rs.
 set -eu
 here=$(dirname "$0")
 mkdir -p "$here/corpus/sanitize_mail" "$here/corpus/unpack_zip"
@@ -102,3 +103,4 @@ with open(sys.argv[1] + "/winmail.dat", "wb") as f:
 PY
 cargo test --manifest-path "$here/../Cargo.toml" --test pdf_clean -- --ignored write_fuzz_seeds
 cp "$here"/corpus/flatten_pdf/* "$here/corpus/clean_pdf/"
+cargo test --manifest-path "$here/../Cargo.toml" --test archive_kinds -- --ignored write_fuzz_seeds

@@ -3,9 +3,14 @@
 
 mod support;
 
-use mukaika_sanitize::archive::{Entry, Error, Limits, SkipReason, Unpacked, unpack_zip};
+use mukaika_sanitize::archive::{Entry, Error, Limits, SkipReason, Unpacked};
 use support::{Raw, crc32, extra_field, raw_zip, zip_of};
 use zip::CompressionMethod::{Deflated, Stored};
+
+/// The zips here go through the one entry point, as attachments do.
+fn unpack_zip(bytes: &[u8], limits: &Limits) -> Result<Unpacked, Error> {
+    mukaika_sanitize::archive::unpack(bytes, "test.zip", limits)
+}
 
 fn unpack(bytes: &[u8]) -> Unpacked {
     unpack_zip(bytes, &Limits::default()).expect("an unpacked archive")
@@ -310,15 +315,18 @@ fn an_entry_the_central_directory_does_not_list_is_refused() {
 fn garbage_is_not_an_archive_and_never_panics() {
     assert_eq!(
         unpack_zip(b"", &Limits::default()),
-        Err(Error::NotAnArchive)
+        Err(Error::UnknownFormat)
     );
     assert_eq!(
         unpack_zip(b"hello world", &Limits::default()),
-        Err(Error::NotAnArchive)
+        Err(Error::UnknownFormat)
     );
     let mut junk = b"PK\x03\x04".to_vec();
     junk.extend_from_slice(&support::noise(5000, 11));
-    assert!(unpack_zip(&junk, &Limits::default()).is_err());
+    assert_eq!(
+        unpack_zip(&junk, &Limits::default()),
+        Err(Error::NotAnArchive)
+    );
     junk.extend_from_slice(b"PK\x05\x06");
     assert!(unpack_zip(&junk, &Limits::default()).is_err());
 }
@@ -357,6 +365,7 @@ fn every_single_byte_flip_is_handled_without_panicking() {
 #[test]
 fn error_reasons_are_stable() {
     let codes: Vec<&str> = [
+        Error::UnknownFormat,
         Error::NotAnArchive,
         Error::Corrupt(String::new()),
         Error::TooDeep,
@@ -372,6 +381,7 @@ fn error_reasons_are_stable() {
     assert_eq!(
         codes,
         [
+            "archive-unknown-format",
             "archive-not-zip",
             "archive-corrupt",
             "archive-too-deep",
@@ -383,6 +393,8 @@ fn error_reasons_are_stable() {
         ]
     );
     assert_eq!(SkipReason::EntryTooLarge.to_string(), "entry-too-large");
+    assert_eq!(SkipReason::Hardlink.code(), "hardlink");
+    assert_eq!(SkipReason::SpecialFile.code(), "special-file");
 }
 
 #[test]

@@ -9,9 +9,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use mukaika_sanitize::archive::{Error, Limits, Unpacked, unpack_zip};
+use mukaika_sanitize::archive::{Error, Limits, Unpacked, unpack};
 use support::{Raw, crc32, deflate_zeros, overlap_bomb, raw_zip, zip_of};
 use zip::CompressionMethod::{Deflated, Stored};
+
+/// The zips here go through the one entry point, as attachments do.
+fn unpack_zip(bytes: &[u8], limits: &Limits) -> Result<Unpacked, Error> {
+    unpack(bytes, "test.zip", limits)
+}
 
 const MIB: usize = 1024 * 1024;
 
@@ -236,4 +241,103 @@ fn overlapping_entries_are_refused_before_inflating() {
     assert_eq!(reason(&cost), "archive-bomb-overlap");
     assert!(cost.peak < MIB, "peak {} bytes", cost.peak);
     assert!(cost.time < Duration::from_secs(1), "{:?}", cost.time);
+}
+
+/// A gzip of 1 GiB of zeros in 1,024 members of 1 MiB (about 1 MB),
+/// its trailer patched to declare `declared` bytes.
+fn gzip_bomb(declared: u32) -> Vec<u8> {
+    let mut gz = support::kinds::gzip_members_of_zeros(1024, MIB);
+    let at = gz.len() - 4;
+    gz[at..].copy_from_slice(&declared.to_le_bytes());
+    gz
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_by_what_it_declares_before_inflating() {
+    let _alone = alone();
+    let cost = unpack_measured(&gzip_bomb(1 << 30), &Limits::default());
+    assert_eq!(reason(&cost), "archive-bomb-ratio");
+    assert!(cost.time < Duration::from_millis(50), "{:?}", cost.time);
+    assert!(cost.peak < MIB, "peak {} bytes", cost.peak);
+}
+
+#[test]
+fn a_gzip_bomb_that_lies_stops_at_the_entry_limit() {
+    let _alone = alone();
+    let limits = Limits {
+        max_entry_bytes: 4 * MIB as u64,
+        ..Limits::default()
+    };
+    // Its trailer declares 1 MiB: the one file is inflated until it is
+    // past its limit, then dropped.
+    let cost = unpack_measured(&gzip_bomb(MIB as u32), &limits);
+    let out = cost.result.expect("the gzip, less its one file");
+    assert!(out.entries.is_empty());
+    assert_eq!(out.skipped[0].reason.code(), "entry-too-large");
+    // The entry's buffer doubles up to its limit: what was there and what
+    // is copied to are counted together for a moment.
+    assert!(cost.peak < 3 * 4 * MIB, "peak {} bytes", cost.peak);
+    assert!(cost.time < Duration::from_secs(2), "{:?}", cost.time);
+    // With no entry limit to stop it, the ratio does, in a stream.
+    let limits = Limits {
+        max_entry_bytes: u64::MAX,
+        max_total_bytes: 16 * MIB as u64,
+        ..Limits::default()
+    };
+    let cost = unpack_measured(&gzip_bomb(MIB as u32), &limits);
+    assert_eq!(reason(&cost), "archive-too-large");
+    assert!(cost.peak < 40 * MIB, "peak {} bytes", cost.peak);
+}
+
+#[test]
+fn a_tar_gz_bomb_is_refused_by_its_entry_header_before_inflating() {
+    let _alone = alone();
+    // A tar header declaring 1 GiB, then 1 GiB of zeros, as one stream.
+    let mut header = tar::Header::new_gnu();
+    header.set_path("zeros.bin").expect("a name");
+    header.set_size(1 << 30);
+    header.set_cksum();
+    let mut tgz = support::kinds::gzip(header.as_bytes(), None);
+    tgz.extend_from_slice(&gzip_bomb(1 << 30));
+    let cost = unpack_measured(&tgz, &Limits::default());
+    assert_eq!(reason(&cost), "archive-bomb-ratio");
+    assert!(cost.time < Duration::from_millis(50), "{:?}", cost.time);
+    assert!(cost.peak < MIB, "peak {} bytes", cost.peak);
+}
+
+#[test]
+fn a_tar_of_100k_entries_is_refused_at_the_limit() {
+    let _alone = alone();
+    let names: Vec<String> = (0..100_000).map(|i| format!("f{i}")).collect();
+    let entries: Vec<support::kinds::TarEntry<'_>> = names
+        .iter()
+        .map(|n| support::kinds::TarEntry::file(n.as_bytes(), b""))
+        .collect();
+    let tar = support::kinds::tar_raw(&entries);
+    let cost = unpack_measured(&tar, &Limits::default());
+    assert_eq!(reason(&cost), "archive-too-many-entries");
+    assert!(cost.time < Duration::from_millis(500), "{:?}", cost.time);
+    assert!(cost.peak < 2 * MIB, "peak {} bytes", cost.peak);
+    // Gzipped (5,000 of them, to build it fast): read as a stream,
+    // stopped as early.
+    let tgz = support::kinds::gzip(&tar[..5000 * 512], None);
+    let cost = unpack_measured(&tgz, &Limits::default());
+    assert_eq!(reason(&cost), "archive-too-many-entries");
+    assert!(cost.time < Duration::from_millis(500), "{:?}", cost.time);
+    assert!(cost.peak < 2 * MIB, "peak {} bytes", cost.peak);
+}
+
+#[test]
+fn a_7z_declaring_a_4_gib_dictionary_is_refused_before_allocating() {
+    let _alone = alone();
+    let kinds = [
+        support::kinds::sevenz_raw(support::kinds::LZMA2, &[40], &[0xFF; 64], 1 << 30, "a"),
+        support::kinds::sevenz_encoded_header(support::kinds::LZMA2, &[40], &[0xFF; 64], 1000),
+    ];
+    for sevenz in kinds {
+        let cost = unpack_measured(&sevenz, &Limits::default());
+        assert_eq!(reason(&cost), "archive-too-large");
+        assert!(cost.time < Duration::from_millis(50), "{:?}", cost.time);
+        assert!(cost.peak < 64 * 1024, "peak {} bytes", cost.peak);
+    }
 }

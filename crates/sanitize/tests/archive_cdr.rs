@@ -4,6 +4,11 @@
 
 mod support;
 
+#[allow(dead_code)] // a docm is all this file needs of them
+#[path = "ooxml/fixtures.rs"]
+mod fixtures;
+mod pdfs;
+
 use base64::Engine;
 use mail_parser::MimeHeaders;
 use mukaika_sanitize::{Action, Policy, Verdict, sanitize};
@@ -357,4 +362,151 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The names and bytes of a rebuilt zip, read with the zip crate.
+fn rebuilt(message: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let parsed = mail_parser::MessageParser::new().parse(message).unwrap();
+    let attachment = parsed.attachment(0).expect("the rebuilt zip");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(attachment.contents())).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut file = zip.by_index(i).unwrap();
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut bytes).unwrap();
+            (file.name().unwrap().into_owned(), bytes)
+        })
+        .collect()
+}
+
+fn attachment_name(message: &[u8]) -> String {
+    let parsed = mail_parser::MessageParser::new().parse(message).unwrap();
+    parsed
+        .attachment(0)
+        .unwrap()
+        .attachment_name()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_tar_gz_is_rebuilt_as_a_zip_of_its_sanitized_entries() {
+    let pdf = pdfs::text_document(1);
+    let docm = fixtures::docm();
+    let tar = support::kinds::tar_of(&[
+        ("資料/readme.txt", b"README-TEXT"),
+        ("資料/install.sh", b"#!/bin/sh\nrm -rf /\n"),
+        ("資料/run.js", b"WScript.Echo(1)"),
+        ("資料/report.pdf", &pdf),
+        ("資料/macro.docm", &docm),
+    ]);
+    let tgz = support::kinds::gzip(&tar, Some(b"archive.tar"));
+    let out = sanitize(&mail_with_zip("資料.tar.gz", &tgz), &Policy::default());
+    let part = &out.report.parts[1];
+    assert_eq!(part.reason, "archive-rebuilt", "{part:?}");
+    assert_eq!(part.detected_type, "application/gzip");
+    assert_eq!(attachment_name(&out.message), "資料.zip");
+    let files = rebuilt(&out.message);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["資料/readme.txt", "資料/report.pdf", "資料/macro.docx"],
+        "the scripts are removed, the rest sanitized"
+    );
+    // The PDF is flattened: page images, no text operators left.
+    let flat = lopdf::Document::load_mem(&files[1].1).expect("a PDF");
+    assert_eq!(flat.get_pages().len(), 1);
+    assert!(files[1].1 != pdf);
+    // The docm lost its macros.
+    let docx = zip::ZipArchive::new(std::io::Cursor::new(files[2].1.clone())).unwrap();
+    let parts: Vec<String> = docx.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert!(parts.iter().all(|n| !n.contains("vba")), "{parts:?}");
+    let text = body(&out.message);
+    assert!(
+        text.contains("「資料.zip/資料/install.sh」を削除しました"),
+        "{text}"
+    );
+    assert!(
+        text.contains("「資料.zip/資料/run.js」を削除しました"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_7z_is_rebuilt_as_a_zip_and_an_encrypted_7z_held() {
+    let sevenz = support::kinds::sevenz_of(
+        &[("メモ.txt", "メモ".as_bytes()), ("a.exe", b"MZ\x90\0")],
+        true,
+    );
+    let out = sanitize(&mail_with_zip("書類.7z", &sevenz), &Policy::default());
+    assert_eq!(out.report.parts[1].reason, "archive-rebuilt");
+    assert_eq!(
+        out.report.parts[1].detected_type,
+        "application/x-7z-compressed"
+    );
+    assert_eq!(attachment_name(&out.message), "書類.zip");
+    let files = rebuilt(&out.message);
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        files[0],
+        ("メモ.txt".to_owned(), "メモ".as_bytes().to_vec())
+    );
+
+    let aes = support::kinds::sevenz_raw(support::kinds::AES, &[1], &[0x55; 32], 20, "x.txt");
+    let out = sanitize(&mail_with_zip("secret.7z", &aes), &Policy::default());
+    let part = &out.report.parts[1];
+    assert_eq!(
+        (part.action, part.reason.as_str()),
+        (Action::Held, "archive-encrypted")
+    );
+    let hidden = support::kinds::sevenz_encoded_header(support::kinds::AES, &[1], &[0x55; 64], 60);
+    let out = sanitize(&mail_with_zip("names.7z", &hidden), &Policy::default());
+    assert_eq!(out.report.parts[1].reason, "archive-encrypted");
+}
+
+#[test]
+fn a_zip_in_a_tar_gz_becomes_a_folder_and_bombs_are_removed() {
+    let inner = support::zip_of(&[("page.html", b"<p>INNER</p>")], Deflated);
+    let tgz = support::kinds::gzip(&support::kinds::tar_of(&[("in.zip", &inner)]), None);
+    let out = sanitize(&mail_with_zip("x.tgz", &tgz), &Policy::default());
+    let names: Vec<String> = rebuilt(&out.message).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["in.zip/page.txt"]);
+    let entries: Vec<(&str, &str)> = out.report.parts[1]
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.reason.as_str()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("in.zip", "archive-unpacked-to-folder"),
+            ("in.zip/page.html", "html-to-text"),
+        ]
+    );
+    // 1 GiB of zeros declared by its trailer.
+    let mut bomb = support::kinds::gzip_members_of_zeros(1024, 1 << 20);
+    let at = bomb.len() - 4;
+    bomb[at..].copy_from_slice(&(1u32 << 30).to_le_bytes());
+    let out = sanitize(&mail_with_zip("zeros.gz", &bomb), &Policy::default());
+    assert_eq!(out.report.parts[1].reason, "archive-bomb-ratio");
+    // Bytes that only start like a gzip.
+    let out = sanitize(
+        &mail_with_zip("x.gz", b"\x1f\x8b\x08junk"),
+        &Policy::default(),
+    );
+    assert_eq!(out.report.parts[1].reason, "archive-corrupt");
+}
+
+#[test]
+fn a_docm_in_a_zip_is_cleaned_whole_and_its_parts_not_delivered_apart() {
+    let zip = support::zip_of(&[("macro.docm", &fixtures::docm())], Deflated);
+    let out = sanitize(&mail_with_zip("docs.zip", &zip), &Policy::default());
+    let names: Vec<String> = rebuilt(&out.message).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["macro.docx"]);
+    let reported: Vec<&str> = out.report.parts[1]
+        .entries
+        .iter()
+        .map(|e| e.path.as_str())
+        .collect();
+    assert_eq!(reported, ["macro.docm"]);
 }

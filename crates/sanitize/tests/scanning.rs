@@ -157,3 +157,65 @@ fn a_whole_message_match_explained_by_a_part_is_pinned() {
     let body = text(&out.message);
     assert_eq!(body.matches("Virus found:").count(), 1, "{body}");
 }
+
+#[test]
+fn extract_returns_the_entries_of_tar_gz_and_7z_attachments() {
+    use base64::Engine;
+    let zip = {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        writer
+            .start_file("eicar.com", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut writer, eicar().as_bytes()).unwrap();
+        writer.finish().unwrap().into_inner()
+    };
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(zip.len() as u64);
+    builder
+        .append_data(&mut header, "docs/in.zip", &zip[..])
+        .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &builder.into_inner().unwrap()).unwrap();
+    let tgz = gz.finish().unwrap();
+    let mut sevenz = sevenz_rust2::ArchiveWriter::new(std::io::Cursor::new(Vec::new())).unwrap();
+    sevenz
+        .push_archive_entry(
+            sevenz_rust2::ArchiveEntry::new_file("x.tgz"),
+            Some(&tgz[..]),
+        )
+        .unwrap();
+    let sevenz = sevenz.finish().unwrap().into_inner();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&sevenz);
+    let mail = format!(
+        "From: a@example.com\r\nTo: b@example.jp\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n--b\r\nContent-Type: application/x-7z-compressed; name=\"a.7z\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--b--\r\n"
+    );
+    let out = sanitize_with(
+        mail.as_bytes(),
+        &Policy::default(),
+        &Scan {
+            extract: true,
+            ..Scan::default()
+        },
+    );
+    let entries: Vec<&str> = out
+        .extracted
+        .iter()
+        .filter_map(|e| e.entry.as_deref())
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            "x.tgz",
+            "x.tgz > docs/in.zip",
+            "x.tgz > docs/in.zip > eicar.com"
+        ]
+    );
+    let found = out
+        .extracted
+        .iter()
+        .find(|e| e.entry.as_deref() == Some("x.tgz > docs/in.zip > eicar.com"))
+        .unwrap();
+    assert_eq!(found.part, "2");
+    assert_eq!(found.bytes, eicar().as_bytes());
+}

@@ -1,14 +1,15 @@
-//! Arbitrary bytes as a zip: unpacked with the default limits. Must never
+//! Arbitrary bytes as a zip (seeded with zips): unpacked through the one
+//! entry point with the default limits. Must never
 //! panic, hang or blow up, and what comes out must keep the promises the
 //! limits and the name neutralization make.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mukaika_sanitize::archive::{Limits, unpack_zip};
+use mukaika_sanitize::archive::{Limits, unpack};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default();
-    let Ok(out) = unpack_zip(data, &limits) else {
+    let Ok(out) = unpack(data, "fuzz.zip", &limits) else {
         return;
     };
     let total: u64 = out.entries.iter().map(|e| e.bytes.len() as u64).sum();

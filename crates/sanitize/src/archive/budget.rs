@@ -1,7 +1,8 @@
 //! One budget for an archive and every archive inside it, and reading an
 //! entry so that its buffer never outgrows what is left of that budget.
 
-use std::io::Read;
+use std::cell::Cell;
+use std::io::{self, Read};
 
 use super::{Error, Limits};
 
@@ -73,6 +74,20 @@ impl<'l> Budget<'l> {
         self.limits.max_entry_bytes.min(left)
     }
 
+    /// How many more bytes may be charged before the budget refuses.
+    pub(super) fn bytes_left(&self) -> u64 {
+        self.ratio_allowance
+            .min(self.limits.max_total_bytes)
+            .saturating_sub(self.expanded)
+    }
+
+    /// The 7z dictionary a decoder may declare: none is larger than all the
+    /// bytes the archive may expand to, since honest archivers shrink it to
+    /// the data.
+    pub(super) fn max_dictionary(&self) -> u64 {
+        self.limits.max_total_bytes
+    }
+
     pub(super) fn max_entry_bytes(&self) -> u64 {
         self.limits.max_entry_bytes
     }
@@ -86,6 +101,81 @@ impl<'l> Budget<'l> {
             return Err(Error::TooLarge);
         }
         Ok(())
+    }
+}
+
+/// The bytes a stream decoder (gzip, or the tar stream itself) has produced,
+/// headers, padding and skipped entries included, and how many it may
+/// produce before it is stopped. Shared by reference with [`Metered`], which
+/// the tar reader owns while the walk charges the budget between entries.
+#[derive(Debug, Default)]
+pub(super) struct Meter {
+    produced: Cell<u64>,
+    charged: Cell<u64>,
+    allowed: Cell<u64>,
+}
+
+impl Meter {
+    pub(super) fn new(budget: &Budget<'_>) -> Self {
+        let meter = Self::default();
+        meter.allowed.set(budget.bytes_left());
+        meter
+    }
+
+    /// Charges what was produced since the last call; then lets the stream
+    /// run to the end of what is left. Past that, the stream has produced
+    /// one byte too many, and this refuses with the budget's own reason.
+    pub(super) fn settle(&self, budget: &mut Budget<'_>) -> Result<(), Error> {
+        let produced = self.produced.get();
+        budget.charge_bytes(produced - self.charged.get())?;
+        self.charged.set(produced);
+        self.allowed
+            .set(produced.saturating_add(budget.bytes_left()));
+        Ok(())
+    }
+
+    /// Whether the stream was stopped for the budget.
+    fn tripped(&self) -> bool {
+        self.produced.get() > self.allowed.get()
+    }
+
+    /// What a read error of the metered stream means: the budget's refusal
+    /// when the meter stopped it, else a corrupt `kind` archive.
+    pub(super) fn failure(&self, budget: &mut Budget<'_>, kind: &str, error: &io::Error) -> Error {
+        if self.tripped()
+            && let Err(refusal) = self.settle(budget)
+        {
+            return refusal;
+        }
+        Error::Corrupt(format!("{kind}: {error}"))
+    }
+}
+
+/// A reader that counts what it yields on a [`Meter`] and fails one byte
+/// past what the meter allows: decompression stops there, whether an entry
+/// keeps the bytes or the tar reader skips over them.
+pub(super) struct Metered<'m, R> {
+    pub(super) inner: R,
+    pub(super) meter: &'m Meter,
+}
+
+impl<R: Read> Read for Metered<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let produced = self.meter.produced.get();
+        let room = self.meter.allowed.get().saturating_sub(produced);
+        if room == 0 && produced > self.meter.allowed.get() {
+            return Err(io::Error::other("archive budget exhausted"));
+        }
+        // One byte past the allowance shows the budget was crossed.
+        let want = usize::try_from(room.saturating_add(1))
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = self.inner.read(&mut buf[..want])?;
+        self.meter.produced.set(produced + n as u64);
+        if self.meter.tripped() {
+            return Err(io::Error::other("archive budget exhausted"));
+        }
+        Ok(n)
     }
 }
 

@@ -1,7 +1,7 @@
 //! TNEF (`winmail.dat`, `application/ms-tnef`): Outlook's wrapper around a
 //! message's attachments when it sends "Rich Text". Its attachments become
 //! entries, as a zip's would, so they are sanitized by the same rules and
-//! delivered in a new zip; a zip among them is unpacked in turn. The RTF
+//! delivered in a new zip; an archive among them is unpacked in turn. The RTF
 //! body and the MAPI properties are not delivered.
 //!
 //! The `tnef` crate reads the attribute stream (bounds and checksums); its
@@ -12,7 +12,7 @@
 use encoding_rs::{Encoding, SHIFT_JIS, UTF_8, WINDOWS_1252};
 use tnef::{AttachAttrId, AttributeId, TnefReader};
 
-use super::{Entry, Error, Limits, Unpacked, names, unpack_zip};
+use super::{Entry, Error, Kind, Limits, Unpacked, names, unpack};
 
 /// The attachments of a TNEF stream, within `limits`.
 pub fn unpack_tnef(bytes: &[u8], limits: &Limits) -> Result<Unpacked, Error> {
@@ -64,17 +64,17 @@ pub fn unpack_tnef(bytes: &[u8], limits: &Limits) -> Result<Unpacked, Error> {
             path: vec![name.clone()],
             bytes: data.to_vec(),
         });
-        if data.starts_with(b"PK\x03\x04") {
-            nested_zip(&name, data, limits, &mut unpacked)?;
+        if Kind::of(data).is_some() {
+            nested(&name, data, limits, &mut unpacked)?;
         }
     }
     Ok(unpacked)
 }
 
-/// A zip attachment's entries, after it: as [`unpack_zip`] lists nested
-/// zips. One that does not open is left to the zip rules (removed with
-/// its reason when the entry itself is sanitized).
-fn nested_zip(name: &str, data: &[u8], limits: &Limits, out: &mut Unpacked) -> Result<(), Error> {
+/// An archive attachment's entries, after it: as [`unpack`] lists nested
+/// archives. One that does not open is left to the archive rules (removed
+/// with its reason when the entry itself is sanitized).
+fn nested(name: &str, data: &[u8], limits: &Limits, out: &mut Unpacked) -> Result<(), Error> {
     let inner = Limits {
         max_depth: limits.max_depth.saturating_sub(1),
         ..limits.clone()
@@ -82,7 +82,7 @@ fn nested_zip(name: &str, data: &[u8], limits: &Limits, out: &mut Unpacked) -> R
     if limits.max_depth == 0 {
         return Err(Error::TooDeep);
     }
-    match unpack_zip(data, &inner) {
+    match unpack(data, name, &inner) {
         Ok(unpacked) => {
             let under = |path: Vec<String>| std::iter::once(name.to_owned()).chain(path).collect();
             out.entries
@@ -97,7 +97,7 @@ fn nested_zip(name: &str, data: &[u8], limits: &Limits, out: &mut Unpacked) -> R
                 }));
             Ok(())
         }
-        Err(Error::NotAnArchive | Error::Corrupt(_)) => Ok(()),
+        Err(Error::UnknownFormat | Error::NotAnArchive | Error::Corrupt(_)) => Ok(()),
         Err(e) => Err(e),
     }
 }

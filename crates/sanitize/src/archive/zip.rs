@@ -10,7 +10,8 @@ use memchr::memmem;
 
 use super::budget::{Budget, Outcome, read_bounded};
 use super::names;
-use super::{Entry, Error, SkipReason, Skipped, Unpacked};
+use super::walk::push_entry;
+use super::{Error, SkipReason, Skipped, Unpacked};
 
 type Archive<'a> = ZipArchive<Cursor<&'a [u8]>>;
 
@@ -42,9 +43,6 @@ pub(super) fn unpack(
     budget: &mut Budget<'_>,
     out: &mut Unpacked,
 ) -> Result<(), Error> {
-    if level > budget.max_depth() {
-        return Err(Error::TooDeep);
-    }
     let mut archive = open(bytes, budget)?;
     let plans = plan(&mut archive, parent, budget, out)?;
     for plan in plans {
@@ -84,7 +82,7 @@ fn open<'a>(bytes: &'a [u8], budget: &mut Budget<'_>) -> Result<Archive<'a>, Err
 }
 
 fn corrupt(error: ZipError) -> Error {
-    Error::Corrupt(error.to_string())
+    Error::Corrupt(format!("zip: {error}"))
 }
 
 /// An entry to read, as the central directory describes it.
@@ -195,7 +193,7 @@ fn is_supported(method: CompressionMethod) -> bool {
 }
 
 /// Reads one planned entry, charges what it produced, and opens it in turn
-/// if it is a zip.
+/// if it is an archive.
 fn extract(
     archive: &mut Archive<'_>,
     plan: Plan,
@@ -216,25 +214,7 @@ fn extract(
     if plan.dir_named && bytes.is_empty() {
         return Ok(());
     }
-    let slot = out.entries.len();
-    out.entries.push(Entry {
-        path: plan.path.clone(),
-        bytes: Vec::new(),
-    });
-    if is_zip(&bytes) {
-        match unpack(&bytes, &plan.path, level + 1, budget, out) {
-            Ok(()) => {}
-            Err(error) if error.is_structural() => return Err(error),
-            // The nested zip stays an entry (a scanner sees its bytes), but
-            // what is inside it was not seen.
-            Err(_) => out.skipped.push(Skipped {
-                path: plan.path,
-                reason: SkipReason::Corrupt,
-            }),
-        }
-    }
-    out.entries[slot].bytes = bytes;
-    Ok(())
+    push_entry(plan.path, bytes, level, budget, out)
 }
 
 /// The entry's bytes, or why it is skipped; an error refuses the archive.

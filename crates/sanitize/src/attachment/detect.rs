@@ -4,6 +4,7 @@
 //! says `.exe` or `.js` are treated as what the name says.
 
 use super::super::mail::filename;
+use crate::archive::Kind;
 
 /// The classes the profile decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,9 +20,14 @@ pub enum Class {
     /// OpenDocument: odt, ods, odp.
     Odf,
     Zip,
+    /// ustar, pax or GNU tar.
+    Tar,
+    /// gzip: a `.tar.gz`, or one compressed file.
+    Gzip,
+    SevenZ,
     /// Outlook's TNEF (`winmail.dat`): attachments in a wrapper.
     Tnef,
-    /// Other archives and compressed files (7z, gzip, tar, rar…).
+    /// Other archives and compressed files (rar, bzip2, xz, cab…).
     OtherArchive,
     /// HTML, XHTML or SVG: markup, never delivered as markup.
     Markup,
@@ -32,6 +38,19 @@ pub enum Class {
     Dangerous(&'static str),
     /// Nothing here recognises it: removed.
     Unknown,
+}
+
+impl Class {
+    /// The archives [`crate::archive::unpack`] opens, nested ones included
+    /// (TNEF is unpacked only as an attachment).
+    pub fn is_unpacked_archive(self) -> bool {
+        matches!(self, Self::Zip | Self::Tar | Self::Gzip | Self::SevenZ)
+    }
+
+    /// What the profile's `archives` rule governs: those, and TNEF.
+    pub fn is_archive(self) -> bool {
+        self.is_unpacked_archive() || self == Self::Tnef
+    }
 }
 
 /// A detection: the class and the MIME type reported as `detected_type`.
@@ -102,6 +121,14 @@ fn by_magic(bytes: &[u8]) -> Option<(Class, &'static str)> {
     }
     if bytes.starts_with(b"vhdxfile") || has_vhd_footer(bytes) {
         return Some((Class::Dangerous("disk-image"), "application/x-vhd"));
+    }
+    // The archive module's own test, so that the two always agree (zips
+    // go on to be told from the documents packaged as zips).
+    match Kind::of(bytes) {
+        Some(Kind::Tar) => return Some((Class::Tar, "application/x-tar")),
+        Some(Kind::Gzip) => return Some((Class::Gzip, "application/gzip")),
+        Some(Kind::SevenZ) => return Some((Class::SevenZ, "application/x-7z-compressed")),
+        Some(Kind::Zip) | None => {}
     }
     if bytes.get(0x8001..0x8006) == Some(b"CD001") {
         return Some((

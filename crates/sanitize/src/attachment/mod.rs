@@ -86,8 +86,9 @@ pub enum OfficeRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ArchiveRule {
-    /// Unpack (within `limits.archive`), sanitize every entry by these same
-    /// rules, and deliver a new zip of what may cross.
+    /// Unpack (zip, tar, gzip, 7z, TNEF; within `limits.archive`),
+    /// sanitize every entry by these same rules, and deliver a new zip of
+    /// what may cross.
     Extract,
     /// As `extract`, but each entry that may cross is delivered as an
     /// attachment of its own (folders and nested archives flattened), so
@@ -211,7 +212,7 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
             OfficeRule::Remove => Outcome::Remove("removed-by-profile"),
             OfficeRule::Clean | OfficeRule::Pdf => office(input, policy),
         },
-        Class::Zip | Class::Tnef => match policy.attachments.archives {
+        class if class.is_archive() => match policy.attachments.archives {
             ArchiveRule::Remove => Outcome::Remove("removed-by-profile"),
             ArchiveRule::Extract | ArchiveRule::Attachments => repack::repack(input, policy),
         },

@@ -56,8 +56,8 @@ pub fn rebuild(name: &str, entries: Entries) -> Outcome {
         return Outcome::Remove("archive-rebuild-failed");
     };
     Outcome::Deliver(Delivered {
-        // `winmail.dat` arrives as `winmail.zip`.
-        filename: filename::converted_extension(name, "zip", &["zip", "dat", "tnef"]),
+        // `winmail.dat` arrives as `winmail.zip`, `foo.tar.gz` as `foo.zip`.
+        filename: filename::archive_as_zip(name),
         content_type: "application/zip",
         body: super::Body::Binary(cursor.into_inner()),
         removed_inside: entries.removed,
@@ -95,7 +95,7 @@ pub fn sanitize_entries(
 ) -> Result<Entries, Refused> {
     let unpacked = match input.detected.class {
         super::Class::Tnef => archive::unpack_tnef(input.bytes, &policy.limits.archive),
-        _ => archive::unpack_zip(input.bytes, &policy.limits.archive),
+        _ => archive::unpack(input.bytes, input.name, &policy.limits.archive),
     };
     let unpacked = unpacked.map_err(|e| Refused::Remove(e.reason()))?;
     // Encrypted content was not seen: hold the archive for release with
@@ -107,6 +107,9 @@ pub fn sanitize_entries(
     {
         return Err(Refused::Hold("archive-encrypted"));
     }
+    // A document packaged as a zip (a docx) is unpacked too, for the
+    // scanner: its parts follow it, and go with it, sanitized whole.
+    let mut whole: Option<&[String]> = None;
     let mut out = Entries {
         files: Vec::new(),
         removed: unpacked
@@ -129,6 +132,9 @@ pub fn sanitize_entries(
             .collect(),
     };
     for entry in &unpacked.entries {
+        if whole.is_some_and(|doc| entry.path.len() > doc.len() && entry.path.starts_with(doc)) {
+            continue;
+        }
         let name = entry.path.last().map_or("unnamed", String::as_str);
         let detected = detect(&entry.bytes, "application/octet-stream", Some(name));
         let shown = entry.path.join("/");
@@ -141,13 +147,14 @@ pub fn sanitize_entries(
             size: Some(entry.bytes.len()),
             output_sha256: None,
         };
-        // A nested zip's entries follow it in the list: it becomes a folder.
-        if detected.class == super::Class::Zip {
+        // A nested archive's entries follow it in the list: it becomes a folder.
+        if detected.class.is_unpacked_archive() {
             report.action = Action::Cleaned;
             report.reason = "archive-unpacked-to-folder".into();
             out.report.push(report);
             continue;
         }
+        whole = Some(&entry.path);
         let entry_input = Input {
             bytes: &entry.bytes,
             name: &filename::clean(leaf_name(name)),

@@ -135,9 +135,37 @@ pub fn converted_extension(name: &str, ext: &str, same_kind: &[&str]) -> String 
     }
 }
 
+/// The name of the zip rebuilt from an archive: its archive extension
+/// replaced (`winmail.dat` → `winmail.zip`, `foo.7z` → `foo.zip`), a
+/// compressed tar's two at once (`foo.tar.gz` → `foo.zip`).
+pub fn archive_as_zip(name: &str) -> String {
+    const ARCHIVES: [&str; 9] = [
+        "zip", "dat", "tnef", "tar", "gz", "tgz", "taz", "gzip", "7z",
+    ];
+    let zip = converted_extension(name, "zip", &ARCHIVES);
+    let stem_len = zip.len() - ".zip".len();
+    match zip.get(..stem_len).and_then(|stem| stem.rsplit_once('.')) {
+        Some((stem, "tar" | "TAR" | "Tar")) if !stem.is_empty() => format!("{stem}.zip"),
+        _ => zip,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn archives_become_zips() {
+        assert_eq!(archive_as_zip("winmail.dat"), "winmail.zip");
+        assert_eq!(archive_as_zip("資料.7z"), "資料.zip");
+        assert_eq!(archive_as_zip("foo.tar.gz"), "foo.zip");
+        assert_eq!(archive_as_zip("FOO.TAR.GZ"), "FOO.zip");
+        assert_eq!(archive_as_zip("foo.tgz"), "foo.zip");
+        assert_eq!(archive_as_zip("foo.tar"), "foo.zip");
+        assert_eq!(archive_as_zip("report.pdf.gz"), "report.pdf.zip");
+        assert_eq!(archive_as_zip("x.zip"), "x.zip");
+        assert_eq!(archive_as_zip(".tar.gz"), ".tar.zip");
+    }
 
     #[test]
     fn disguises_are_removed() {

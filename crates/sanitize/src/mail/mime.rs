@@ -248,7 +248,8 @@ impl Walker<'_> {
         }
         self.content.parts.push(entry);
         if self.scan.extract {
-            self.extract(path, bytes.into_owned(), detected.class);
+            let name = filename.as_deref().unwrap_or_default();
+            self.extract(path, name, bytes.into_owned(), detected.class);
         }
     }
 
@@ -317,9 +318,7 @@ impl Walker<'_> {
         let archives = policy.attachments.archives;
         let outcome = if converts(policy, detected.class) {
             self.conversion(&input, &entry.path, None)
-        } else if matches!(detected.class, Class::Zip | Class::Tnef)
-            && archives != ArchiveRule::Remove
-        {
+        } else if detected.class.is_archive() && archives != ArchiveRule::Remove {
             // Entries are converted like attachments: the walk holds the
             // converter's results.
             let path = entry.path.clone();
@@ -480,18 +479,20 @@ impl Walker<'_> {
         Outcome::Remove("office-conversion-pending")
     }
 
-    /// Hands a leaf to the scanner, and the entries of a zip-packaged part
-    /// (or the attachments of a TNEF one) one by one. An archive that does not unpack is still scanned whole
+    /// Hands a leaf to the scanner, and the entries of an archive part
+    /// (zip-packaged, tar, gzip, 7z; or the attachments of a TNEF one) one
+    /// by one. An archive that does not unpack is still scanned whole
     /// (clamd looks inside what it can).
-    fn extract(&mut self, path: &str, bytes: Vec<u8>, class: Class) {
-        let zipped = matches!(
-            class,
-            Class::Zip | Class::Ooxml | Class::Odf | Class::Dangerous("java-archive")
-        );
+    fn extract(&mut self, path: &str, name: &str, bytes: Vec<u8>, class: Class) {
+        let packaged = class.is_unpacked_archive()
+            || matches!(
+                class,
+                Class::Ooxml | Class::Odf | Class::Dangerous("java-archive")
+            );
         let limits = &self.policy.limits.archive;
         let unpacked = match class {
             Class::Tnef => archive::unpack_tnef(&bytes, limits).ok(),
-            _ if zipped => archive::unpack_zip(&bytes, limits).ok(),
+            _ if packaged => archive::unpack(&bytes, name, limits).ok(),
             _ => None,
         };
         if let Some(unpacked) = unpacked {

@@ -340,7 +340,11 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
             "an archive with too many entries",
         ),
         "archive-too-deep" => ("入れ子が深すぎる圧縮ファイル", "archives nested too deep"),
-        "archive-corrupt" | "archive-inconsistent" | "archive-not-zip" | "corrupt" => (
+        "archive-corrupt"
+        | "archive-inconsistent"
+        | "archive-not-zip"
+        | "archive-unknown-format"
+        | "corrupt" => (
             "壊れているか不正な形式の圧縮ファイル",
             "a corrupt or ambiguous archive",
         ),
@@ -350,6 +354,11 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
         ),
         "encrypted" => ("暗号化されたファイル", "an encrypted entry"),
         "symlink" => ("シンボリックリンク", "a symbolic link"),
+        "hardlink" => ("ハードリンク", "a hard link"),
+        "special-file" => (
+            "デバイスファイルまたは名前付きパイプ",
+            "a device file or named pipe",
+        ),
         "entry-too-large" => (
             "サイズが上限を超えるファイル",
             "an entry over the size limit",

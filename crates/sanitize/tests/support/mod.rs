@@ -3,6 +3,8 @@
 //! flag, encryption flags, symlinks, lies about sizes, overlaps).
 #![allow(dead_code)] // each test file uses its own share
 
+pub mod kinds;
+
 use std::io::{Cursor, Write};
 
 use zip::write::SimpleFileOptions;
