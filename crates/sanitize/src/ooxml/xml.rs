@@ -769,27 +769,17 @@ impl Rewriter<'_> {
         {
             f.text.push_str(&content);
         }
-        match event {
-            Event::Text(t) => {
-                if !self.out.event(&self.span, t, 0, 0) {
-                    self.out.push_str(t);
-                }
-            }
-            Event::CData(c) => {
-                if !self.out.event(&self.span, c, 9, 3) {
-                    self.out.push_str("<![CDATA[");
-                    self.out.push_str(c);
-                    self.out.push_str("]]>");
-                }
-            }
-            Event::GeneralRef(r) => {
-                if !self.out.event(&self.span, r, 1, 1) {
-                    self.out.push('&');
-                    self.out.push_str(r);
-                    self.out.push(';');
-                }
-            }
-            _ => {}
+        // The event's text and the markup around it.
+        let (inner, open, close): (&str, &str, &str) = match event {
+            Event::Text(t) => (t, "", ""),
+            Event::CData(c) => (c, "<![CDATA[", "]]>"),
+            Event::GeneralRef(r) => (r, "&", ";"),
+            _ => return Ok(()),
+        };
+        if !self.out.event(&self.span, inner, open.len(), close.len()) {
+            self.out.push_str(open);
+            self.out.push_str(inner);
+            self.out.push_str(close);
         }
         Ok(())
     }
