@@ -180,6 +180,106 @@ fn parts_that_need_nothing_go_out_as_they_came() {
     assert_eq!(before["docProps/core.xml"], after["docProps/core.xml"]);
 }
 
+/// An edit in the middle of a large part: everything around it goes out
+/// byte for byte as it came, and the result parses with another parser.
+#[test]
+fn an_edit_in_a_large_part_leaves_the_rest_byte_identical() {
+    let paragraph = |i: usize| {
+        format!(
+            "<w:p w:rsidR=\"{i:08X}\">\n  <w:r><w:t xml:space='preserve'>段落 {i} &amp; &#x41; &lt;x&gt;</w:t ></w:r><w:r><w:t><![CDATA[<raw> & ]]></w:t></w:r></w:p>"
+        )
+    };
+    let before: String = (0..3000).map(paragraph).collect();
+    let after: String = (3000..6000).map(paragraph).collect();
+    let link = r#"<w:p><w:hyperlink r:id="rId9" w:history="1">"#;
+    let body = format!("{before}{link}{}</w:hyperlink></w:p>{after}", run("link"));
+    let input = docx_with(&body)
+        .rel(
+            "word/document.xml",
+            "rId9",
+            "hyperlink",
+            "https://example.invalid/",
+            true,
+        )
+        .build();
+    let original = text(&entries(&input), "word/document.xml");
+    assert!(original.len() > 700_000, "{}", original.len());
+    let cleaned = ooxml::clean(&input, &Limits::default()).unwrap();
+    let out = text(&assert_clean(&cleaned.bytes), "word/document.xml");
+    let (decl, rest) = original.split_at(original.find("?>").unwrap() + 2);
+    assert!(decl.starts_with("<?xml"));
+    // The attribute goes; an end tag is written without the blanks
+    // before its `>` (as the rewriter always did); nothing else changes.
+    let expected = rest
+        .replacen(r#"<w:hyperlink r:id="rId9" "#, "<w:hyperlink ", 1)
+        .replace("</w:t >", "</w:t>");
+    assert_eq!(expected.len() + 12 + 6000, rest.len());
+    let (out_decl, out_rest) = out.split_at(out.find("?>").unwrap() + 2);
+    assert!(out_decl.contains("UTF-8"), "{out_decl}");
+    let out_rest = out_rest.trim_start();
+    let differs = out_rest
+        .bytes()
+        .zip(expected.bytes())
+        .position(|(a, b)| a != b);
+    assert!(
+        differs.is_none() && out_rest.len() == expected.len(),
+        "output differs from the input at byte {differs:?} ({} vs {} bytes)",
+        out_rest.len(),
+        expected.len()
+    );
+    assert_parses_with_python(&out);
+}
+
+/// An independent parser: python3's expat, through xml.dom.minidom.
+fn assert_parses_with_python(xml: &str) {
+    let python = which("python3").expect("python3, to parse the output independently");
+    let mut child = Command::new(python)
+        .args([
+            "-c",
+            "import sys, xml.dom.minidom as m; d = m.parseString(sys.stdin.buffer.read()); print(len(d.getElementsByTagName('w:p')))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(xml.as_bytes())
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "python3 could not parse the output"
+    );
+    let count: usize = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        count,
+        xml.matches("<w:p>").count() + xml.matches("<w:p ").count()
+    );
+}
+
+/// A namespace name spelled with a character reference means the same to
+/// Word as the plain one; the rewriter would not see it as such, so the
+/// part is refused rather than half understood.
+#[test]
+fn a_namespace_spelled_with_references_is_refused() {
+    let dde = field(r#"DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc""#, "x");
+    let body = format!(
+        r#"<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/m&#97;in">{dde}</w:p>"#
+    );
+    let input = docx_with(&body).build();
+    let result = ooxml::clean(&input, &Limits::default());
+    assert!(matches!(result, Err(Error::Corrupt(_))), "{result:?}");
+}
+
 #[test]
 fn a_remote_template_is_cut() {
     let cleaned = ooxml::clean(&fixtures::docx_remote_template(), &Limits::default()).unwrap();

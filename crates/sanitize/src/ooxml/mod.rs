@@ -28,6 +28,7 @@
 mod fields;
 mod package;
 mod parts;
+mod splice;
 mod untouched;
 mod writer;
 mod xml;

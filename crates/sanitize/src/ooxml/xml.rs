@@ -29,6 +29,7 @@ use quick_xml::reader::NsReader;
 use super::Error;
 use super::fields::{self, Fields};
 use super::package::XML_DECL;
+use super::splice::Out;
 
 pub(super) const NS_W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 pub(super) const NS_W_STRICT: &str = "http://purl.oclc.org/ooxml/wordprocessingml/main";
@@ -151,7 +152,9 @@ pub(super) fn rewrite(
     kept: &HashSet<&str>,
     vml: bool,
 ) -> Result<Rewritten, Error> {
-    let mut text = Cow::Borrowed(text);
+    // quick-xml skips a leading byte order mark without counting it in
+    // its positions, which must be those of `text`.
+    let mut text = Cow::Borrowed(text.strip_prefix('\u{FEFF}').unwrap_or(text));
     if vml && text.contains("<br>") {
         // Excel writes HTML line breaks into VML comment boxes.
         text = Cow::Owned(text.replace("<br>", "<br/>"));
@@ -165,7 +168,8 @@ pub(super) fn rewrite(
     let mut r = Rewriter {
         part,
         kept,
-        out: String::with_capacity(text.len()),
+        out: Out::new(&text),
+        span: 0..0,
         removed: Vec::new(),
         tags: Vec::new(),
         skip: None,
@@ -178,7 +182,7 @@ pub(super) fn rewrite(
     };
     r.run(&text)?;
     Ok(Rewritten {
-        text: r.out,
+        text: r.out.finish(),
         removed: r.removed,
     })
 }
@@ -279,7 +283,9 @@ enum FrameKind {
 struct Rewriter<'k> {
     part: &'k str,
     kept: &'k HashSet<&'k str>,
-    out: String,
+    out: Out<'k>,
+    /// Where the current event is in the input.
+    span: std::ops::Range<usize>,
     removed: Vec<&'static str>,
     /// The open elements; `tags.len()` is the depth.
     tags: Vec<Tag>,
@@ -327,13 +333,25 @@ impl Rewriter<'_> {
     fn run(&mut self, text: &str) -> Result<(), Error> {
         let mut reader = NsReader::from_str(text);
         loop {
+            let start = reader.buffer_position();
             let (ns, event) = reader
                 .read_resolved_event()
                 .map_err(|e| corrupt(self.part, e))?;
             let ns = ns_kind(&ns);
+            let end = reader.buffer_position();
+            // Positions that do not fit in memory match no slice of the
+            // input, so the event is written out of its parts.
+            self.span = usize::try_from(start).unwrap_or(usize::MAX)
+                ..usize::try_from(end).unwrap_or(usize::MAX);
             match event {
-                Event::Start(e) => self.start(&reader, ns, &e, false)?,
-                Event::Empty(e) => self.start(&reader, ns, &e, true)?,
+                Event::Start(e) => {
+                    self.plain_namespaces(&e)?;
+                    self.start(&reader, ns, &e, false)?;
+                }
+                Event::Empty(e) => {
+                    self.plain_namespaces(&e)?;
+                    self.start(&reader, ns, &e, true)?;
+                }
                 Event::End(e) => self.end(e.name().as_ref())?,
                 Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => self.text(&event)?,
                 Event::Decl(_) if self.out.is_empty() => self.out.push_str(XML_DECL),
@@ -345,6 +363,33 @@ impl Rewriter<'_> {
         }
         if !self.tags.is_empty() || self.roots != 1 {
             return Err(corrupt(self.part, "not exactly one complete root element"));
+        }
+        Ok(())
+    }
+
+    /// Refuses a namespace declaration whose value holds a reference.
+    /// quick-xml compares namespace names as written, while Word and
+    /// LibreOffice expand references first: `m&#97;in` is `main` to them,
+    /// and would hide a Word field or a VML URL from this rewriter (and
+    /// from [`fields::scan`]). Office never writes one. Every start tag
+    /// passes here, inside skipped subtrees too; only those that mention
+    /// `xmlns` (which a name cannot escape) are looked at.
+    fn plain_namespaces(&self, e: &BytesStart<'_>) -> Result<(), Error> {
+        // One memchr, not a substring search: this runs on every tag.
+        let tag = e.as_bytes();
+        let mentions = memchr::memchr_iter(b'x', tag)
+            .any(|at| tag.get(at..).is_some_and(|rest| rest.starts_with(b"xmlns")));
+        if !mentions {
+            return Ok(());
+        }
+        for attr in e.attributes() {
+            let attr = attr.map_err(|e| corrupt(self.part, e))?;
+            if attr.key.as_namespace_binding().is_some() && attr.value.contains('&') {
+                return Err(corrupt(
+                    self.part,
+                    "a namespace name written with a reference",
+                ));
+            }
         }
         Ok(())
     }
@@ -592,26 +637,31 @@ impl Rewriter<'_> {
         add: Option<&str>,
         empty: bool,
     ) -> Result<(), Error> {
-        self.out.push('<');
         if strip.is_empty() && add.is_none() {
-            self.out.push_str(e);
-        } else {
-            self.out.push_str(e.name().as_ref());
-            for (i, attr) in e.attributes().enumerate() {
-                let attr = attr.map_err(|e| corrupt(self.part, e))?;
-                if strip.contains(&i) {
-                    continue;
-                }
-                let quote = if attr.value.contains('"') { '\'' } else { '"' };
-                self.out.push(' ');
-                self.out.push_str(attr.key.as_ref());
-                self.out.push('=');
-                self.out.push(quote);
-                self.out.push_str(&attr.value);
-                self.out.push(quote);
+            let tail = if empty { 2 } else { 1 };
+            if !self.out.event(&self.span, e, 1, tail) {
+                self.out.push('<');
+                self.out.push_str(e);
+                self.out.push_str(if empty { "/>" } else { ">" });
             }
-            self.out.push_str(add.unwrap_or_default());
+            return Ok(());
         }
+        self.out.push('<');
+        self.out.push_str(e.name().as_ref());
+        for (i, attr) in e.attributes().enumerate() {
+            let attr = attr.map_err(|e| corrupt(self.part, e))?;
+            if strip.contains(&i) {
+                continue;
+            }
+            let quote = if attr.value.contains('"') { '\'' } else { '"' };
+            self.out.push(' ');
+            self.out.push_str(attr.key.as_ref());
+            self.out.push('=');
+            self.out.push(quote);
+            self.out.push_str(&attr.value);
+            self.out.push(quote);
+        }
+        self.out.push_str(add.unwrap_or_default());
         self.out.push_str(if empty { "/>" } else { ">" });
         Ok(())
     }
@@ -662,9 +712,11 @@ impl Rewriter<'_> {
             self.unwrap.pop();
             return Ok(());
         }
-        self.out.push_str("</");
-        self.out.push_str(name);
-        self.out.push('>');
+        if !self.out.event(&self.span, name, 2, 1) {
+            self.out.push_str("</");
+            self.out.push_str(name);
+            self.out.push('>');
+        }
         if self.frames.last().is_some_and(|f| f.depth == depth) {
             self.close_frame();
         }
@@ -717,19 +769,17 @@ impl Rewriter<'_> {
         {
             f.text.push_str(&content);
         }
-        match event {
-            Event::Text(t) => self.out.push_str(t),
-            Event::CData(c) => {
-                self.out.push_str("<![CDATA[");
-                self.out.push_str(c);
-                self.out.push_str("]]>");
-            }
-            Event::GeneralRef(r) => {
-                self.out.push('&');
-                self.out.push_str(r);
-                self.out.push(';');
-            }
-            _ => {}
+        // The event's text and the markup around it.
+        let (inner, open, close): (&str, &str, &str) = match event {
+            Event::Text(t) => (t, "", ""),
+            Event::CData(c) => (c, "<![CDATA[", "]]>"),
+            Event::GeneralRef(r) => (r, "&", ";"),
+            _ => return Ok(()),
+        };
+        if !self.out.event(&self.span, inner, open.len(), close.len()) {
+            self.out.push_str(open);
+            self.out.push_str(inner);
+            self.out.push_str(close);
         }
         Ok(())
     }
@@ -823,6 +873,17 @@ mod tests {
             out.ends_with("<x>日本</x>") && out.contains("UTF-8"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn namespaces_written_with_references_are_refused() {
+        let vml = r#"<x xmlns:v="urn:schemas-microsoft-com:v&#109;l"><v:imagedata src="\\host\x.png"/></x>"#;
+        assert!(matches!(run(vml, &[]), Err(Error::Corrupt(_))));
+        let plain =
+            r#"<x xmlns:v="urn:schemas-microsoft-com:vml"><v:imagedata src="\\host\x.png"/></x>"#;
+        let kept: HashSet<&str> = HashSet::new();
+        let out = rewrite("v.xml", plain, &kept, true).unwrap();
+        assert!(!out.text.contains("host"), "{}", out.text);
     }
 
     #[test]
