@@ -46,9 +46,21 @@ const OD: &str = "application/vnd.openxmlformats-officedocument";
 /// rId4 (OLE object) are cut.
 fn package(selector: u8, xml: &[u8]) -> Vec<u8> {
     let (dir, main, ct) = match (selector >> 1) % 3 {
-        0 => ("word", "document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml"),
-        1 => ("xl", "workbook.xml", "application/vnd.ms-excel.sheet.macroEnabled.main+xml"),
-        _ => ("ppt", "presentation.xml", "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml"),
+        0 => (
+            "word",
+            "document.xml",
+            "application/vnd.ms-word.document.macroEnabled.main+xml",
+        ),
+        1 => (
+            "xl",
+            "workbook.xml",
+            "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        ),
+        _ => (
+            "ppt",
+            "presentation.xml",
+            "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+        ),
     };
     let types = format!(
         r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="png" ContentType="image/png"/><Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Override PartName="/{dir}/{main}" ContentType="{ct}"/><Override PartName="/{dir}/styles.xml" ContentType="{OD}.wordprocessingml.styles+xml"/></Types>"#

@@ -16,6 +16,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(out.pages > 0);
         let again = clean(&out.pdf, &options).expect("a cleaned PDF cleans again");
         assert_eq!(again.pages, out.pages);
-        assert_eq!(again.removed, [], "a cleaned PDF has nothing left to remove");
+        assert_eq!(
+            again.removed,
+            [],
+            "a cleaned PDF has nothing left to remove"
+        );
     }
 });

@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
             .iter()
             .map(|c| Converted {
                 part: c.part.clone(),
+                entry: c.entry.clone(),
                 pdf: Err("fuzz".into()),
             })
             .collect();
@@ -42,11 +43,13 @@ fuzz_target!(|data: &[u8]| {
         );
         assert!(second.to_convert.is_empty());
         for c in &converted {
-            assert!(second
-                .report
-                .parts
-                .iter()
-                .any(|p| p.path == c.part && p.reason == "office-conversion-failed"));
+            assert!(
+                second
+                    .report
+                    .parts
+                    .iter()
+                    .any(|p| p.path == c.part && p.reason == "office-conversion-failed")
+            );
         }
     }
     if let Some(part) = first.extracted.first() {

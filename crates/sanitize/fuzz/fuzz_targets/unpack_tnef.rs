@@ -15,6 +15,11 @@ fuzz_target!(|data: &[u8]| {
     assert!(total <= 2 * limits.max_total_bytes);
     for entry in &out.entries {
         assert!(!entry.path.is_empty());
-        assert!(entry.path.iter().all(|p| !p.is_empty() && !p.starts_with('/')));
+        assert!(
+            entry
+                .path
+                .iter()
+                .all(|p| !p.is_empty() && !p.starts_with('/'))
+        );
     }
 });

@@ -20,7 +20,14 @@ fuzz_target!(|data: &[u8]| {
             _ => {
                 if let Ok((sanitized, _)) = protocol::sanitized(&body) {
                     assert!(!sanitized.message.is_empty());
-                    assert!(sanitized.extracted.iter().map(|e| e.bytes.len()).sum::<usize>() <= MAX);
+                    assert!(
+                        sanitized
+                            .extracted
+                            .iter()
+                            .map(|e| e.bytes.len())
+                            .sum::<usize>()
+                            <= MAX
+                    );
                 }
             }
         }
