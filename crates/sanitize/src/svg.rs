@@ -18,9 +18,11 @@
 //!   entity nesting, not the size of what they expand to.
 //! - **Bounded before anything is allocated.** The input is at most
 //!   [`MAX_SVG_BYTES`]; before usvg sees it, the document's size *with every
-//!   `<use>` and marker expanded* is computed from the XML tree and bounded
+//!   `<use>`, `href` template, `url(#…)` reference (in attributes and style
+//!   sheets) and marker expanded* is computed from the XML tree and bounded
 //!   ([`MAX_EXPANDED_BYTES`]): a few bytes of nested `<use>` can otherwise
-//!   stand for terabytes. usvg adds its own limits (1,000,000 elements,
+//!   stand for terabytes, and usvg copies a clip path or pattern in
+//!   object-bounding-box units for each shape that uses it. usvg adds its own limits (1,000,000 elements,
 //!   nesting 1,024, recursive `use`, patterns and filters cut).
 //! - **Canvas and rendering bounded.** The canvas is scaled down to fit
 //!   [`MAX_SIDE`] pixels a side and the profile's `image.max_pixels`; then
@@ -174,7 +176,6 @@ pub fn rasterize(bytes: &[u8], max_pixels: u64) -> Result<Rasterized, Error> {
 }
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
-const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
 
 /// The canvas for a drawing of `width` × `height` at `scale`: at least one
 /// pixel a side.
@@ -251,7 +252,22 @@ fn expanded_size(xml: &roxmltree::Document<'_>) -> Result<u64, Error> {
         ids,
         memo: vec![None; xml.descendants().count() + 1],
         marker: 0,
+        style: 0,
     };
+    // A style sheet's `url(#…)` can apply to every element.
+    let sheets: Vec<&str> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name((SVG_NS, "style")))
+        .flat_map(|n| n.children().filter_map(|c| c.text()))
+        .collect();
+    let mut style = 0u64;
+    for sheet in sheets {
+        for id in url_references(sheet) {
+            if let Some(target) = sizer.ids.get(id).copied() {
+                style = style.saturating_add(sizer.size(target, 0)?);
+            }
+        }
+    }
     // Markers first (markers inside markers are not drawn by usvg).
     let mut marker = 0u64;
     for node in xml
@@ -262,6 +278,7 @@ fn expanded_size(xml: &roxmltree::Document<'_>) -> Result<u64, Error> {
     }
     sizer.memo.iter_mut().for_each(|m| *m = None);
     sizer.marker = marker;
+    sizer.style = style;
     sizer.size(xml.root_element(), 0)
 }
 
@@ -272,6 +289,8 @@ struct Sizer<'a, 'input> {
     memo: Vec<Option<u64>>,
     /// The largest marker's size.
     marker: u64,
+    /// What the style sheets' references add to every element.
+    style: u64,
 }
 
 impl<'a, 'input> Sizer<'a, 'input> {
@@ -292,23 +311,29 @@ impl<'a, 'input> Sizer<'a, 'input> {
         if let Some(slot) = self.memo.get_mut(index) {
             *slot = Some(0);
         }
-        let mut size = 64u64;
+        let mut size = 64u64.saturating_add(self.style);
         for attribute in node.attributes() {
             size = size.saturating_add((attribute.name().len() + attribute.value().len()) as u64);
+            // usvg copies what a reference points at, for each element
+            // that makes it: `<use href>`, a gradient or pattern's
+            // template (`href`), and `url(#…)` paints, clip paths, masks,
+            // filters and markers (those in object-bounding-box units are
+            // converted once per user).
+            let value = attribute.value();
+            let mut targets: Vec<&str> = url_references(value).collect();
+            if attribute.name() == "href" {
+                targets.extend(value.trim().strip_prefix('#'));
+            }
+            for id in targets {
+                if let Some(target) = self.ids.get(id).copied() {
+                    size = size.saturating_add(self.size(target, depth + 1)?);
+                }
+            }
         }
         for child in node.children() {
             size = size.saturating_add(self.size(child, depth + 1)?);
         }
         let name = node.tag_name().name();
-        if name == "use" {
-            let href = node
-                .attribute((XLINK_NS, "href"))
-                .or_else(|| node.attribute("href"))
-                .unwrap_or_default();
-            if let Some(target) = href.strip_prefix('#').and_then(|id| self.ids.get(id)) {
-                size = size.saturating_add(self.size(*target, depth + 1)?);
-            }
-        }
         if self.marker > 0 && matches!(name, "path" | "line" | "polyline" | "polygon") {
             // A vertex takes at least two numbers: one per two bytes of
             // coordinates is an upper bound.
@@ -328,6 +353,16 @@ impl<'a, 'input> Sizer<'a, 'input> {
         }
         Ok(size)
     }
+}
+
+/// The ids of the `url(#id)` references in an attribute or style sheet.
+fn url_references(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("url(").filter_map(move |(at, _)| {
+        let rest = text[at + 4..].trim_start_matches([' ', '\'', '"']);
+        let rest = rest.strip_prefix('#')?;
+        let end = rest.find([')', '\'', '"', ' ']).unwrap_or(rest.len());
+        Some(&rest[..end])
+    })
 }
 
 // --- Rendering cost, on the usvg tree, before resvg. ---

@@ -225,6 +225,36 @@ fn markers_on_many_vertices_count_as_expanded() {
     );
 }
 
+/// A heavy pattern (or clip path) referenced by many shapes: usvg
+/// converts one in object-bounding-box units once per shape.
+#[test]
+fn references_count_once_per_user() {
+    let mut content = String::new();
+    for i in 0..2_000 {
+        content.push_str(&format!("<rect x=\"{i}\" width=\"1\" height=\"1\"/>"));
+    }
+    let users: String = (0..20_000)
+        .map(|i| format!("<rect x=\"{i}\" width=\"1\" height=\"1\" clip-path=\"url(#c)\"/>"))
+        .collect();
+    let by_attribute = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><clipPath id="c" clipPathUnits="objectBoundingBox">{content}</clipPath>{users}</svg>"##
+    );
+    let plain: String = (0..20_000)
+        .map(|i| format!("<rect x=\"{i}\" width=\"1\" height=\"1\"/>"))
+        .collect();
+    let by_style_sheet = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><style>rect {{ fill: url( '#p' ) }}</style><pattern id="p" width="1" height="1">{content}</pattern>{plain}</svg>"##
+    );
+    for doc in [by_attribute, by_style_sheet] {
+        let start = Instant::now();
+        assert_eq!(
+            svg::rasterize(doc.as_bytes(), 40_000_000).map_err(|e| e.reason()),
+            Err("svg-too-large")
+        );
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+}
+
 #[test]
 fn costly_filters_and_patterns_are_shrunk_or_refused_quickly() {
     for doc in [
