@@ -4,7 +4,9 @@
 # content, rotated and landscape pages, the encrypted test files), also
 # seeding clean_pdf with the clean tests' actions and incremental-update
 # files; Office files from the fixtures of tests/ooxml.rs; tar, tar.gz, gz
-# and 7z files from tests/archive_kinds.rs.
+# and 7z files from tests/archive_kinds.rs; SVGs that use every construct
+# the rasterizer bounds (use, markers, patterns, filters, clips, masks,
+# text, images pointing outside).
 set -eu
 here=$(dirname "$0")
 mkdir -p "$here/corpus/sanitize_mail" "$here/corpus/unpack_zip"
@@ -104,3 +106,13 @@ PY
 cargo test --manifest-path "$here/../Cargo.toml" --test pdf_clean -- --ignored write_fuzz_seeds
 cp "$here"/corpus/flatten_pdf/* "$here/corpus/clean_pdf/"
 cargo test --manifest-path "$here/../Cargo.toml" --test archive_kinds -- --ignored write_fuzz_seeds
+mkdir -p "$here/corpus/rasterize_svg"
+svg() { printf '%s' "$2" > "$here/corpus/rasterize_svg/$1.svg"; }
+svg shape '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100" viewBox="0 0 200 100"><rect x="50" y="25" width="100" height="50" fill="#f00" stroke="blue" stroke-width="3"/><circle cx="20" cy="20" r="10" opacity="0.5"/></svg>'
+svg use '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="50" height="50"><defs><g id="a"><rect width="5" height="5"/></g><g id="b"><use xlink:href="#a"/><use xlink:href="#a" x="6"/></g></defs><use href="#b"/><use href="#b" y="10"/></svg>'
+svg marker '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><marker id="m" markerWidth="4" markerHeight="4"><path d="M0 0L4 2L0 4z"/></marker><polyline points="0,0 50,50 100,0" fill="none" stroke="black" marker-mid="url(#m)" marker-end="url(#m)"/></svg>'
+svg pattern '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><pattern id="p" width="10" height="10" patternUnits="userSpaceOnUse" patternTransform="rotate(20)"><circle cx="5" cy="5" r="3" fill="green"/></pattern><rect width="100" height="100" fill="url(#p)"/></svg>'
+svg filter '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><filter id="f" x="-1" y="-1" width="3" height="3"><feGaussianBlur stdDeviation="3"/><feMorphology radius="2" operator="dilate"/><feTurbulence baseFrequency="0.05" numOctaves="2"/><feConvolveMatrix order="3" kernelMatrix="0 1 0 1 -4 1 0 1 0"/><feDiffuseLighting><feDistantLight azimuth="45" elevation="45"/></feDiffuseLighting><feOffset dx="2" dy="2"/><feMerge><feMergeNode in="SourceGraphic"/></feMerge></filter><rect x="20" y="20" width="60" height="60" fill="red" filter="url(#f)"/></svg>'
+svg clipmask '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><clipPath id="c"><circle cx="50" cy="50" r="40"/></clipPath><mask id="k"><rect width="100" height="100" fill="white"/><circle cx="50" cy="50" r="10"/></mask><linearGradient id="g"><stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient><g clip-path="url(#c)" mask="url(#k)"><rect width="100" height="100" fill="url(#g)"/></g></svg>'
+svg text '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="50"><style>text{font-family:serif}</style><text x="10" y="30" font-size="20">見積書 quote<tspan fill="red">!</tspan></text></svg>'
+svg refs '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100"><image href="file:///etc/passwd" width="10" height="10"/><image xlink:href="http://127.0.0.1:9/a.png" width="10" height="10"/><image href="data:image/svg+xml;base64,PHN2Zy8+" width="10" height="10"/></svg>'

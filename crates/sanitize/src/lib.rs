@@ -22,6 +22,7 @@
 //! - [`pdf`]: PDF flattening: every page rendered to one image in a new PDF.
 //! - [`policy`] and [`report`]: what comes in with the bytes, and what goes
 //!   out with them.
+//! - [`svg`]: SVG drawn to a PNG, nothing outside loaded, every size bounded.
 //! - [`scanning`]: the seam for a virus scanner: decoded parts out, threats
 //!   in (see [`sanitize_with`]).
 #![forbid(unsafe_code)]
@@ -35,6 +36,7 @@ pub mod pdf;
 pub mod policy;
 pub mod report;
 pub mod scanning;
+pub mod svg;
 pub mod text;
 
 use std::time::Instant;

@@ -34,6 +34,8 @@ pub struct Rules {
     pub archives: ArchiveRule,
     /// Legacy OLE2 Office (doc, xls, ppt), RTF and OpenDocument.
     pub legacy_office: LegacyOfficeRule,
+    /// HTML, XHTML and SVG.
+    pub markup: MarkupRule,
 }
 
 impl Default for Rules {
@@ -44,6 +46,7 @@ impl Default for Rules {
             office: OfficeRule::Clean,
             archives: ArchiveRule::Extract,
             legacy_office: LegacyOfficeRule::Pdf,
+            markup: MarkupRule::Text,
         }
     }
 }
@@ -106,6 +109,18 @@ pub enum LegacyOfficeRule {
     /// it: see [`Scan::convert`](crate::Scan::convert)), then flattened by
     /// the PDF rule like any PDF: never delivered as-is.
     Pdf,
+    Remove,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MarkupRule {
+    /// Its text, never its markup (`html-to-text`).
+    Text,
+    /// SVG drawn to a PNG ([`crate::svg`], `svg-rasterized`). HTML and
+    /// XHTML still become text: no HTML renderer is safe enough to run
+    /// here (docs/CONFIG.md says why).
+    Image,
     Remove,
 }
 
@@ -180,7 +195,11 @@ const IMAGE_EXTENSIONS: [&str; 10] = [
 pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
     match input.detected.class {
         Class::Text => text(input, policy),
-        Class::Markup => markup(input, policy),
+        Class::Markup => match policy.attachments.markup {
+            MarkupRule::Remove => Outcome::Remove("removed-by-profile"),
+            MarkupRule::Image if is_svg(input) => svg(input, policy),
+            MarkupRule::Text | MarkupRule::Image => markup(input, policy),
+        },
         Class::Image => match policy.attachments.images {
             ImageRule::Remove => Outcome::Remove("removed-by-profile"),
             ImageRule::Reencode => match image::reencode(input.bytes, &policy.image) {
@@ -434,6 +453,35 @@ fn text(input: &Input<'_>, policy: &Policy) -> Outcome {
         replaced_chars: decoded.replaced + controls,
         ..delivered(Action::Converted, "text-reencoded-utf8")
     })
+}
+
+/// An SVG document, not HTML that draws an inline `<svg>` near its top
+/// (detection calls both `image/svg+xml`).
+fn is_svg(input: &Input<'_>) -> bool {
+    if input.detected.mime != "image/svg+xml" {
+        return false;
+    }
+    let html_name = matches!(
+        filename::extension(input.name).as_deref(),
+        Some("html" | "htm" | "xhtml" | "mht" | "mhtml")
+    );
+    let head = &input.bytes[..input.bytes.len().min(512)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    !html_name && !head.starts_with("<!doctype html") && !head.starts_with("<html")
+}
+
+/// An SVG drawn to a PNG; removed with its reason when it cannot be.
+fn svg(input: &Input<'_>, policy: &Policy) -> Outcome {
+    match crate::svg::rasterize(input.bytes, policy.image.max_pixels) {
+        Ok(drawn) => Outcome::Deliver(Delivered {
+            filename: filename::converted_extension(input.name, "png", &["svg"]),
+            content_type: "image/png",
+            body: Body::Binary(drawn.png),
+            ..delivered(Action::Converted, "svg-rasterized")
+        }),
+        Err(e) => Outcome::Remove(e.reason()),
+    }
 }
 
 /// HTML, XHTML or SVG: its text, never its markup.

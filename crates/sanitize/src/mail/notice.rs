@@ -200,6 +200,10 @@ fn conversion(code: &str) -> (&'static str, &'static str) {
             "はHTMLからテキストに変換して届けています。",
             "was converted from HTML to plain text.",
         ),
+        "svg-rasterized" => (
+            "はSVG図形を画像（PNG）に変換して届けています（スクリプト・リンク・外部参照は含まれません）。",
+            "was drawn as a picture (PNG): no scripts, links or external references.",
+        ),
         "office-cleaned" => (
             "はマクロや外部参照などを取り除いて作り直して届けています。",
             "was rebuilt without macros, embedded objects or external links.",
@@ -370,6 +374,15 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
         "image-too-large" => (
             "画像の画素数が上限を超えています",
             "the image has too many pixels",
+        ),
+        "svg-broken" => ("SVG図形として読み取れません", "the SVG could not be read"),
+        "svg-entity-declaration" => (
+            "XMLエンティティを宣言したSVG",
+            "an SVG that declares XML entities",
+        ),
+        "svg-too-large" | "svg-too-complex" => (
+            "描画に必要な大きさ・処理量が上限を超えるSVG",
+            "an SVG too large or too costly to draw",
         ),
         "image-broken" | "image-format-not-supported" => {
             ("画像として読み取れません", "the image could not be read")

@@ -76,3 +76,9 @@ fn cjk_font(query: &FallbackFontQuery) -> Option<FontData> {
     };
     first.as_ref().or(second.as_ref()).cloned()
 }
+
+/// The CJK fonts set for the process (serif, sans), for the SVG
+/// rasterizer's font database (`crate::svg`).
+pub(crate) fn cjk_font_data() -> Option<(Option<FontData>, Option<FontData>)> {
+    CJK_FONTS.get().cloned()
+}

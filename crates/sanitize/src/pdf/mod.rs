@@ -32,6 +32,7 @@ mod flatten;
 mod fonts;
 mod write;
 
+pub(crate) use fonts::cjk_font_data;
 pub use fonts::{CjkFonts, has_cjk_fonts, set_cjk_fonts};
 
 use std::fmt;
