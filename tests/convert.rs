@@ -349,3 +349,49 @@ fn the_strict_profile_delivers_a_docm_as_a_flattened_pdf() {
     );
     assert!(pdf.contents().starts_with(b"%PDF"));
 }
+
+/// The strict profile draws an SVG (`markup = "image"`) in the sandboxed
+/// worker, its Japanese text with the CJK font the worker read before its
+/// sandbox closed: the text has ink, the script and link do not cross.
+#[test]
+fn the_strict_profile_delivers_an_svg_as_a_picture_with_its_japanese_text() {
+    use base64::Engine;
+    let svg = "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>\n\
+        <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"200\">\
+        <script>alert(1)</script>\
+        <a href=\"https://evil.example/\"><rect width=\"100\" height=\"100\" fill=\"red\"/></a>\
+        <text x=\"0\" y=\"180\" font-family=\"Meiryo\" font-size=\"60\">無害化処理</text></svg>";
+    let (svg, _, _) = encoding_rs::SHIFT_JIS.encode(svg);
+    let mail = format!(
+        "From: a@example.com\r\nTo: b@example.jp\r\nSubject: svg\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=z\r\n\r\n\
+         --z\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBODY\r\n\
+         --z\r\nContent-Type: image/svg+xml; name=\"=?UTF-8?B?{}?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--z--\r\n",
+        base64::engine::general_purpose::STANDARD.encode("図面.svg"),
+        base64::engine::general_purpose::STANDARD.encode(&svg)
+    );
+    let (report, message) = sanitize_strict(mail.as_bytes());
+    assert_eq!(report["parts"][1]["reason"], "svg-rasterized", "{report}");
+    let parsed = mail_parser::MessageParser::new().parse(&message).unwrap();
+    let part = parsed.attachment(0).unwrap();
+    assert_eq!(
+        mail_parser::MimeHeaders::attachment_name(part),
+        Some("図面.png")
+    );
+    let img = image::load_from_memory_with_format(part.contents(), image::ImageFormat::Png)
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (400, 200));
+    assert_eq!(img.get_pixel(50, 50).0, [255, 0, 0]);
+    // Five 60 px kanji in the band under the square: well over 5 % ink.
+    let band = (0..400).flat_map(|x| (125..195).map(move |y| (x, y)));
+    let dark = band
+        .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 128))
+        .count();
+    assert!(
+        dark > 400 * 70 / 20,
+        "the text is missing: {dark} dark pixels"
+    );
+    let text = String::from_utf8_lossy(&message);
+    assert!(!text.contains("evil.example") && !text.contains("alert"));
+}

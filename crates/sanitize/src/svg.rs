@@ -33,6 +33,7 @@
 //!   canvas is scaled down further to fit [`MAX_RENDER_BYTES`] and
 //!   [`MAX_RENDER_WORK`], or the SVG is removed (`svg-too-complex`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -110,10 +111,10 @@ pub fn rasterize(bytes: &[u8], max_pixels: u64) -> Result<Rasterized, Error> {
     if bytes.len() > MAX_SVG_BYTES {
         return Err(Error::TooLarge);
     }
-    if memchr::memmem::find(bytes, b"<!ENTITY").is_some() {
+    let text = decode(bytes)?;
+    if text.contains("<!ENTITY") {
         return Err(Error::EntityDeclaration);
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| Error::Broken("not UTF-8".into()))?;
     let xml_options = roxmltree::ParsingOptions {
         allow_dtd: true,
         // Far above what MAX_SVG_BYTES can hold below the expansion bound.
@@ -121,7 +122,7 @@ pub fn rasterize(bytes: &[u8], max_pixels: u64) -> Result<Rasterized, Error> {
         // No resolver: an external entity (SYSTEM) loads nothing.
         ..roxmltree::ParsingOptions::default()
     };
-    let xml = roxmltree::Document::parse_with_options(text, xml_options)
+    let xml = roxmltree::Document::parse_with_options(&text, xml_options)
         .map_err(|e| Error::Broken(e.to_string()))?;
     if !xml.root_element().has_tag_name((SVG_NS, "svg")) {
         return Err(Error::Broken("the root element is not <svg>".into()));
@@ -176,6 +177,40 @@ pub fn rasterize(bytes: &[u8], max_pixels: u64) -> Result<Rasterized, Error> {
 }
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+/// The document as text: by its BOM (UTF-8, UTF-16), else by the encoding
+/// its XML declaration names (Japanese tools still write Shift_JIS or
+/// EUC-JP), else UTF-8. Malformed bytes are refused, not replaced.
+fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Error> {
+    let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((encoding, bom)) => (encoding, &bytes[bom..]),
+        None => (declared_encoding(bytes), bytes),
+    };
+    encoding
+        .decode_without_bom_handling_and_without_replacement(body)
+        .ok_or_else(|| Error::Broken(format!("not valid {}", encoding.name())))
+}
+
+/// The `encoding` of an XML declaration (read as ASCII); UTF-8 when there is
+/// none, or when it names UTF-16 without a BOM.
+fn declared_encoding(bytes: &[u8]) -> &'static encoding_rs::Encoding {
+    let head = &bytes[..bytes.len().min(200)];
+    let declared = head
+        .strip_prefix(b"<?xml")
+        .and_then(|rest| rest.split(|&b| b == b'>').next())
+        .and_then(|decl| {
+            let at = memchr::memmem::find(decl, b"encoding")?;
+            let value = decl[at + 8..].trim_ascii_start().strip_prefix(b"=")?;
+            let value = value.trim_ascii_start();
+            let quote = *value.first()?;
+            let value = &value[1..];
+            Some(&value[..memchr::memchr(quote, value)?])
+        })
+        .and_then(encoding_rs::Encoding::for_label);
+    declared
+        .filter(|&e| e != encoding_rs::UTF_16LE && e != encoding_rs::UTF_16BE)
+        .unwrap_or(encoding_rs::UTF_8)
+}
 
 /// The canvas for a drawing of `width` × `height` at `scale`: at least one
 /// pixel a side.

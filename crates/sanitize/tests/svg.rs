@@ -353,3 +353,52 @@ fn the_rule_is_read_from_toml() {
     assert_eq!(rules.markup, MarkupRule::Image);
     assert!(toml::from_str::<Rules>("markup = \"render\"").is_err());
 }
+
+/// Japanese tools still write SVG in Shift_JIS or EUC-JP, or UTF-16 with a
+/// BOM: each is read by what it says it is (no 文字化け, no refusal), and
+/// bytes that do not fit the declared encoding are refused, not replaced.
+#[test]
+fn svgs_in_japanese_encodings_and_utf16_are_read() {
+    let doc = |encoding: &str| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n\
+             <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"20\">\
+             <title>見積書の図</title><rect width=\"20\" height=\"20\" fill=\"red\"/></svg>"
+        )
+    };
+    let red_left = |png: &[u8]| {
+        let img = decode_png(png);
+        is_red(img.get_pixel(5, 10)) && is_white(img.get_pixel(35, 10))
+    };
+    for (label, encoding) in [
+        ("Shift_JIS", encoding_rs::SHIFT_JIS),
+        ("EUC-JP", encoding_rs::EUC_JP),
+        ("UTF-8", encoding_rs::UTF_8),
+    ] {
+        let text = doc(label);
+        let (bytes, _, unmappable) = encoding.encode(&text);
+        assert!(!unmappable);
+        assert_eq!(std::str::from_utf8(&bytes).is_ok(), label == "UTF-8");
+        let drawn = svg::rasterize(&bytes, 1_000_000).expect(label);
+        assert!(red_left(&drawn.png), "{label}");
+    }
+
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(doc("UTF-16").encode_utf16().flat_map(u16::to_le_bytes));
+    assert!(red_left(&svg::rasterize(&utf16, 1_000_000).unwrap().png));
+
+    // UTF-8 bytes under a Shift_JIS declaration: not Shift_JIS.
+    let mislabelled = doc("Shift_JIS").replace("見積書の図", "\u{1F600}");
+    assert_eq!(
+        svg::rasterize(mislabelled.as_bytes(), 1_000_000).map_err(|e| e.reason()),
+        Err("svg-broken")
+    );
+    // An entity declaration cannot hide in UTF-16.
+    let mut bomb = vec![0xFF, 0xFE];
+    let entity = "<?xml version=\"1.0\"?><!DOCTYPE svg [<!ENTITY a \"aa\">]><svg xmlns=\"http://www.w3.org/2000/svg\"><text>&a;</text></svg>";
+    bomb.extend(entity.encode_utf16().flat_map(u16::to_le_bytes));
+    assert_eq!(
+        svg::rasterize(&bomb, 1_000_000).map_err(|e| e.reason()),
+        Err("svg-entity-declaration")
+    );
+}
