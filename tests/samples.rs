@@ -207,10 +207,9 @@ fn runs() -> &'static [Run] {
         );
         let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("samples");
         fs::create_dir_all(&work).expect("creating the scratch directory");
-        // One clamd for all samples; it lives as long as the test process.
-        let clamd = Box::leak(Box::new(clamd::Clamd::start(
-            &Path::new(ROOT).join("crates/scan/tests/signatures"),
-        )));
+        // One clamd for all samples, stopped once they have all run: every
+        // test reads the runs, none scans again.
+        let clamd = clamd::Clamd::start(&Path::new(ROOT).join("crates/scan/tests/signatures"));
         write_scanning_configs(&work, &clamd.unix());
         let threads = std::thread::available_parallelism()
             .map_or(2, |n| n.get())

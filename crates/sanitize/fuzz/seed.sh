@@ -116,3 +116,8 @@ svg filter '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><fi
 svg clipmask '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><clipPath id="c"><circle cx="50" cy="50" r="40"/></clipPath><mask id="k"><rect width="100" height="100" fill="white"/><circle cx="50" cy="50" r="10"/></mask><linearGradient id="g"><stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient><g clip-path="url(#c)" mask="url(#k)"><rect width="100" height="100" fill="url(#g)"/></g></svg>'
 svg text '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="50"><style>text{font-family:serif}</style><text x="10" y="30" font-size="20">見積書 quote<tspan fill="red">!</tspan></text></svg>'
 svg refs '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100"><image href="file:///etc/passwd" width="10" height="10"/><image xlink:href="http://127.0.0.1:9/a.png" width="10" height="10"/><image href="data:image/svg+xml;base64,PHN2Zy8+" width="10" height="10"/></svg>'
+# Japanese tools' encodings: read by the XML declaration, or UTF-16 by its BOM.
+printf '%s' '<?xml version="1.0" encoding="Shift_JIS"?><svg xmlns="http://www.w3.org/2000/svg" width="80" height="20"><text y="15">無害化</text></svg>' \
+  | iconv -f UTF-8 -t SHIFT_JIS > "$here/corpus/rasterize_svg/sjis.svg"
+{ printf '\377\376'; printf '%s' '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>' | iconv -f UTF-8 -t UTF-16LE; } \
+  > "$here/corpus/rasterize_svg/utf16.svg"
