@@ -395,3 +395,80 @@ fn the_strict_profile_delivers_an_svg_as_a_picture_with_its_japanese_text() {
     let text = String::from_utf8_lossy(&message);
     assert!(!text.contains("evil.example") && !text.contains("alert"));
 }
+
+/// A daemon killed outright mid-conversion takes LibreOffice with it:
+/// `soffice.bin` (a child of LibreOffice's launcher, which no parent-death
+/// signal reaches) ends within a second, not at its CPU limit.
+#[test]
+fn a_daemon_killed_mid_conversion_takes_libreoffice_with_it() {
+    use base64::Engine;
+    let dir = convert_dir();
+    let config = dir.path().join("mukaika.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[workers]\nconvert_dir = \"{}\"\nconvert_timeout_secs = 600\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let mut big = String::from(r"{\rtf1\ansi ");
+    for i in 0..200_000 {
+        big.push_str(&format!("line {i} \\par "));
+    }
+    big.push('}');
+    let mail = format!(
+        "From: a@example.com\r\nTo: b@example.jp\r\nSubject: rtf\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=z\r\n\r\n\
+         --z\r\nContent-Type: text/plain\r\n\r\nBODY\r\n\
+         --z\r\nContent-Type: application/rtf; name=\"big.rtf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--z--\r\n",
+        base64::engine::general_purpose::STANDARD.encode(&big)
+    );
+    let input = dir.path().join("in.eml");
+    std::fs::write(&input, mail).unwrap();
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_mukaika"))
+        .arg("sanitize")
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("out.eml"))
+        .arg(&input)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pattern = dir.path().join("mukaika-convert-").display().to_string();
+    let running = |name: &str| {
+        let out = Command::new("pgrep")
+            .args(["-a", "-f", &pattern])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(name))
+            .count()
+    };
+    let started = Instant::now();
+    while running("soffice.bin") == 0 {
+        assert!(started.elapsed() < LIMIT, "soffice.bin never started");
+        assert!(daemon.try_wait().unwrap().is_none(), "sanitize ended first");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let killed = Instant::now();
+    while running("") > 0 {
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "still running after the daemon died: {}",
+            String::from_utf8_lossy(
+                &Command::new("pgrep")
+                    .args(["-a", "-f", &pattern])
+                    .output()
+                    .unwrap()
+                    .stdout
+            )
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,7 +1,9 @@
 //! `mukaika convert`: one LibreOffice conversion in the converter's
 //! sandbox. Started by `serve` and `sanitize` for each legacy Office, RTF
 //! or ODF attachment, never by hand: it switches user, locks itself down
-//! and `exec`s soffice on `DIR/in/input.*`, writing `DIR/out/input.pdf`.
+//! and runs soffice on `DIR/in/input.*`, writing `DIR/out/input.pdf`; it
+//! ends soffice's whole process group when its stdin closes (the daemon
+//! went).
 
 use std::path::PathBuf;
 
@@ -41,6 +43,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
         allow_degraded: args.allow_degraded,
         probe: args.probe,
     };
-    mukaika_worker::convert::run(&job)
-        .map_err(|e| Failure::Runtime(anyhow::anyhow!("convert: {e}")))
+    match mukaika_worker::convert::run(&job) {
+        Ok(0) => Ok(()),
+        Ok(code) => Err(Failure::Runtime(anyhow::anyhow!(
+            "convert: LibreOffice exited with status {code}"
+        ))),
+        Err(e) => Err(Failure::Runtime(anyhow::anyhow!("convert: {e}"))),
+    }
 }

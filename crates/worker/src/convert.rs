@@ -7,7 +7,8 @@
 //! ([`run`]) switches to the unprivileged user, puts the converter's
 //! sandbox on itself ([`sandbox::apply_converter`]: limits, no_new_privs,
 //! Landlock that only lets it read the system and write its directory,
-//! seccomp without the network) and `exec`s `soffice --convert-to pdf`.
+//! seccomp without the network) and runs `soffice --convert-to pdf` beside
+//! it, ending the group if the daemon goes ([`supervise`]).
 //! The daemon waits at most `convert_timeout_secs`, kills the whole group,
 //! reads `out/input.pdf` (bounded, never through a link) and removes the
 //! directory, whatever happened. What comes back is untrusted: the core
@@ -15,7 +16,6 @@
 
 use std::io::{self, Read};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -301,7 +301,9 @@ impl Converter {
         }
         command
             .env_clear()
-            .stdin(Stdio::null())
+            // Held open until the conversion is over: its end (or the
+            // daemon's death) ends the whole conversion (`supervise`).
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
@@ -309,6 +311,7 @@ impl Converter {
         let mut child = command
             .spawn()
             .map_err(|e| format!("{}: {e}", self.program.path.display()))?;
+        let lifeline = child.stdin.take();
         let group = child.id().map(|pid| nix::unistd::Pid::from_raw(pid as i32));
         let stdout = tokio::spawn(capped(child.stdout.take().expect("piped")));
         let stderr = tokio::spawn(capped(child.stderr.take().expect("piped")));
@@ -319,6 +322,7 @@ impl Converter {
         if let Some(group) = group {
             let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         }
+        drop(lifeline);
         // Gone with a kill, LibreOffice did not remove its pipe.
         let _ = remove_socket(&pipe_path(dir, self.uid()));
         let status = match waited {
@@ -486,11 +490,9 @@ pub struct Job<'a> {
 }
 
 /// `mukaika convert`: switches user, puts the converter's sandbox on, then
-/// `exec`s LibreOffice on `dir/in/input.*` (or runs the probe). Returns
-/// only on error (or after the probe).
-pub fn run(job: &Job<'_>) -> io::Result<()> {
-    // Dies with the daemon; LibreOffice's own children die with the group.
-    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+/// runs LibreOffice on `dir/in/input.*` (or the probe) and stays beside it
+/// as its [`supervise`]or. Returns LibreOffice's exit code.
+pub fn run(job: &Job<'_>) -> io::Result<i32> {
     if let Some((uid, gid)) = job.user {
         sandbox::drop_to(uid, gid).map_err(io::Error::other)?;
     }
@@ -502,7 +504,7 @@ pub fn run(job: &Job<'_>) -> io::Result<()> {
             "{}",
             serde_json::to_string(&probe).map_err(io::Error::other)?
         );
-        return Ok(());
+        return Ok(0);
     }
     let shortfalls = applied.shortfalls();
     if !shortfalls.is_empty() && !job.allow_degraded {
@@ -517,7 +519,7 @@ pub fn run(job: &Job<'_>) -> io::Result<()> {
         .find(|p| p.file_stem().is_some_and(|s| s == "input"))
         .ok_or_else(|| io::Error::other("no input document"))?;
     let profile = format!("file://{}", job.dir.join("profile").display());
-    let error = std::process::Command::new(job.soffice)
+    let soffice = std::process::Command::new(job.soffice)
         .args([
             "--headless",
             "--norestore",
@@ -536,11 +538,32 @@ pub fn run(job: &Job<'_>) -> io::Result<()> {
         .env("PATH", "/usr/bin:/bin")
         .env("LANG", "C.UTF-8")
         .current_dir(job.dir)
-        .exec();
-    Err(io::Error::other(format!(
-        "{}: {error}",
-        job.soffice.display()
-    )))
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| io::Error::other(format!("{}: {e}", job.soffice.display())))?;
+    supervise(soffice)
+}
+
+/// Waits for LibreOffice, and ends its whole process group (itself
+/// included) when the daemon goes. A parent-death signal cannot do this:
+/// it reaches only the process that set it (LibreOffice's launcher forks
+/// `soffice.bin`, which would run on), and a change of user clears it. So
+/// the daemon holds the write end of this process's stdin for as long as
+/// it wants the conversion: end of file, whether the daemon closed it or
+/// died, means stop now.
+fn supervise(mut soffice: std::process::Child) -> io::Result<i32> {
+    std::thread::spawn(|| {
+        let _ = io::stdin().read(&mut [0; 1]);
+        let _ = nix::sys::signal::killpg(nix::unistd::getpgrp(), nix::sys::signal::Signal::SIGKILL);
+    });
+    let status = soffice.wait()?;
+    match status.code() {
+        Some(code) => Ok(code),
+        None => Err(io::Error::other(format!(
+            "LibreOffice {}",
+            describe(status)
+        ))),
+    }
 }
 
 /// What LibreOffice reads outside the system directories: fontconfig's
