@@ -471,4 +471,31 @@ fn a_daemon_killed_mid_conversion_takes_libreoffice_with_it() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+
+    // Its directory, with the attachment in it, is left: the next start
+    // removes it once it is older than any conversion can last, and
+    // nothing else (another name, a link to elsewhere).
+    let workspaces = || {
+        entries(dir.path())
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("mukaika-convert-")
+            })
+            .count()
+    };
+    assert_eq!(workspaces(), 1);
+    let elsewhere = convert_dir();
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("mukaika-convert-link")).unwrap();
+    use mukaika_worker::convert::remove_stale_workspaces;
+    assert_eq!(
+        remove_stale_workspaces(dir.path(), Duration::from_secs(3600)),
+        0
+    );
+    assert_eq!(remove_stale_workspaces(dir.path(), Duration::ZERO), 1);
+    assert!(elsewhere.path().is_dir() && dir.path().join("mukaika-convert-link").exists());
+    assert_eq!(workspaces(), 1, "the link only");
+    assert!(config.exists() && input.exists());
 }

@@ -161,6 +161,7 @@ impl Converter {
         })?;
         let ids = sandbox::user_ids(&config.user)?;
         let user = nix::unistd::geteuid().is_root().then_some(ids);
+        remove_stale_workspaces(&config.convert_dir, STALE_WORKSPACE);
         let converter = Converter {
             program,
             soffice,
@@ -564,6 +565,45 @@ fn supervise(mut soffice: std::process::Child) -> io::Result<i32> {
             describe(status)
         ))),
     }
+}
+
+/// Older than this, a conversion's directory belongs to no running
+/// conversion, whatever daemon made it: twice the longest
+/// `convert_timeout_secs` the configuration allows.
+const STALE_WORKSPACE: Duration = Duration::from_secs(2 * 3600);
+
+/// Removes the directories of conversions that a daemon which died
+/// (SIGKILL, power loss) could not remove: each holds a copy of an
+/// attachment from outside. Only `mukaika-convert-*` directories (not
+/// links) unchanged for `age`; removal does not follow links in them.
+pub fn remove_stale_workspaces(convert_dir: &Path, age: Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(convert_dir) else {
+        return 0;
+    };
+    let stale = |entry: &std::fs::DirEntry| {
+        entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with("mukaika-convert-"))
+            && entry.metadata().is_ok_and(|m| {
+                m.is_dir()
+                    && m.modified()
+                        .is_ok_and(|t| t.elapsed().is_ok_and(|e| e > age))
+            })
+    };
+    let mut removed = 0;
+    for entry in entries.filter_map(Result::ok).filter(stale) {
+        match std::fs::remove_dir_all(entry.path()) {
+            Ok(()) => removed += 1,
+            Err(e) => tracing::warn!(stage = "convert", path = %entry.path().display(),
+                error = %e, "could not remove a stale conversion directory"),
+        }
+    }
+    if removed > 0 {
+        tracing::info!(stage = "convert", removed, dir = %convert_dir.display(),
+            "removed the directories of conversions a previous daemon left");
+    }
+    removed
 }
 
 /// What LibreOffice reads outside the system directories: fontconfig's
