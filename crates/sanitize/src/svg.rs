@@ -410,6 +410,19 @@ struct Cost {
     work: u64,
 }
 
+impl Cost {
+    /// A clip path or mask nested in this one: drawn on a buffer of its
+    /// own, beside this one's.
+    fn nest(mut self, nested: Cost, canvas: (u32, u32)) -> Cost {
+        self.bytes = self
+            .bytes
+            .max(nested.bytes)
+            .saturating_add(canvas_bytes(canvas));
+        self.work = self.work.saturating_add(nested.work);
+        self
+    }
+}
+
 /// Mirrors `resvg::render`: an isolated group (opacity, clip, mask,
 /// filter, blend) is drawn on a layer of its bounding box, cut to 25 times
 /// the canvas; its clip path and mask on buffers of the same size; each
@@ -465,23 +478,19 @@ fn group_cost(group: &usvg::Group, parent: Transform, canvas: (u32, u32), depth:
 
 fn clip_cost(clip: &usvg::ClipPath, parent: Transform, canvas: (u32, u32), depth: usize) -> Cost {
     let transform = parent.pre_concat(clip.transform());
-    let mut cost = group_cost(clip.root(), transform, canvas, depth + 1);
-    if let Some(nested) = clip.clip_path() {
-        let n = clip_cost(nested, parent, canvas, depth + 1);
-        cost.bytes = cost.bytes.max(n.bytes).saturating_add(canvas_bytes(canvas));
-        cost.work = cost.work.saturating_add(n.work);
+    let cost = group_cost(clip.root(), transform, canvas, depth + 1);
+    match clip.clip_path() {
+        Some(nested) => cost.nest(clip_cost(nested, parent, canvas, depth + 1), canvas),
+        None => cost,
     }
-    cost
 }
 
 fn mask_cost(mask: &usvg::Mask, parent: Transform, canvas: (u32, u32), depth: usize) -> Cost {
-    let mut cost = group_cost(mask.root(), parent, canvas, depth + 1);
-    if let Some(nested) = mask.mask() {
-        let n = mask_cost(nested, parent, canvas, depth + 1);
-        cost.bytes = cost.bytes.max(n.bytes).saturating_add(canvas_bytes(canvas));
-        cost.work = cost.work.saturating_add(n.work);
+    let cost = group_cost(mask.root(), parent, canvas, depth + 1);
+    match mask.mask() {
+        Some(nested) => cost.nest(mask_cost(nested, parent, canvas, depth + 1), canvas),
+        None => cost,
     }
-    cost
 }
 
 fn node_cost(node: &usvg::Node, transform: Transform, canvas: (u32, u32), depth: usize) -> Cost {
