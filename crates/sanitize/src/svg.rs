@@ -130,6 +130,7 @@ pub fn rasterize(bytes: &[u8], max_pixels: u64) -> Result<Rasterized, Error> {
     if expanded_size(&xml)? > MAX_EXPANDED_BYTES {
         return Err(Error::TooLarge);
     }
+    refuse_large_kernels(&xml)?;
     let options = usvg::Options {
         resources_dir: None,
         image_href_resolver: usvg::ImageHrefResolver {
@@ -270,6 +271,37 @@ fn font_database() -> Arc<fontdb::Database> {
             Arc::new(db)
         })
         .clone()
+}
+
+/// The largest `feConvolveMatrix` order read (real ones are 3 to 5).
+const MAX_KERNEL_ORDER: u64 = 32;
+
+/// A convolution kernel whose order is over [`MAX_KERNEL_ORDER`] is
+/// refused before usvg multiplies the two sides in `u32` (found by
+/// fuzzing: an overflow panic, or in a release build a kernel of
+/// 65,536 × 65,536 with no values). Judged on every run of digits in the
+/// attribute, an exponent counting as too large: stricter than usvg's
+/// number parser, never looser.
+fn refuse_large_kernels(xml: &roxmltree::Document<'_>) -> Result<(), Error> {
+    let too_large = |order: &str| {
+        order.contains(['e', 'E'])
+            || order
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|run| !run.is_empty())
+                .any(|run| {
+                    run.len() > 3 || run.parse::<u64>().unwrap_or(u64::MAX) > MAX_KERNEL_ORDER
+                })
+    };
+    let refused = xml
+        .descendants()
+        .filter(|n| n.has_tag_name((SVG_NS, "feConvolveMatrix")))
+        .filter_map(|n| n.attribute("order"))
+        .any(too_large);
+    if refused {
+        Err(Error::TooComplex)
+    } else {
+        Ok(())
+    }
 }
 
 // --- Expansion bound, on the XML tree, before usvg. ---

@@ -402,3 +402,47 @@ fn svgs_in_japanese_encodings_and_utf16_are_read() {
         Err("svg-entity-declaration")
     );
 }
+
+/// Found by fuzzing: usvg multiplies a convolution kernel's sides in
+/// `u32`, which overflows (a panic with overflow checks, a 65,536 ×
+/// 65,536 kernel without). Orders over 32 are refused first; a real one
+/// (3 × 3) still draws.
+#[test]
+fn huge_convolution_kernels_are_refused_before_usvg() {
+    let doc = |order: &str| {
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><filter id="f"><feConvolveMatrix order="{order}" kernelMatrix="0 1 0 1 -4 1 0 1 0"/></filter><rect width="10" height="10" fill="red" filter="url(#f)"/></svg>"##
+        )
+    };
+    for order in [
+        "333333333333333333333333333333",
+        "65536",
+        "3 65536",
+        "33",
+        "3e5",
+        "+4000px",
+    ] {
+        assert_eq!(
+            svg::rasterize(doc(order).as_bytes(), 1_000_000).map_err(|e| e.reason()),
+            Err("svg-too-complex"),
+            "{order}"
+        );
+    }
+    for order in ["3", "3 3", " 3, 3 "] {
+        assert!(
+            svg::rasterize(doc(order).as_bytes(), 1_000_000).is_ok(),
+            "{order}"
+        );
+    }
+    // The fuzzer's input itself.
+    let found = concat!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="101" height="100"><filter id="f" x="-1" y="-1" width="3" height="3">"##,
+        r##"<feGaussianBlur stdDeviation="3"/><feMorphology radius="2" operator="dilate"/><feTurbulence baseFrequency="5.05" numOctaves="2"/>"##,
+        r##"<feConvolveMatrix order="333333333333333333333333333333" kernelMatrix="0 1 0 1 -4 1 + 1 0"/><feDiffuseLighting><feDistantLight azimuth="%5" elevation="45"/></feDiffuseLighting>"##,
+        r##"<feOffset dx="2" dy="2"/><feMerge><feMergeNode in="SourceGraphic"/></feMerge></filter><rect x="20" y="20" width="60" height="60" fill="red" filter="url(#f)"/></svg>"##
+    );
+    assert_eq!(
+        svg::rasterize(found.as_bytes(), 1_000_000).map_err(|e| e.reason()),
+        Err("svg-too-complex")
+    );
+}
