@@ -530,6 +530,12 @@ fn node_cost(node: &usvg::Node, transform: Transform, canvas: (u32, u32), depth:
         usvg::Node::Group(group) => group_cost(group, transform, canvas, depth),
         usvg::Node::Text(text) => group_cost(text.flattened(), transform, canvas, depth),
         usvg::Node::Path(path) => {
+            if beyond_reliable_math(path.stroke_bounding_box(), transform) {
+                return Cost {
+                    bytes: u64::MAX,
+                    work: u64::MAX,
+                };
+            }
             let area = layer_pixels_rect(path.stroke_bounding_box(), transform, canvas);
             let mut cost = Cost {
                 bytes: 0,
@@ -551,6 +557,21 @@ fn node_cost(node: &usvg::Node, transform: Transform, canvas: (u32, u32), depth:
         // Images are never resolved (see the module docs): none reach here.
         usvg::Node::Image(_) => Cost::default(),
     }
+}
+
+/// tiny-skia's own limit for reliable float math on device coordinates
+/// (its `edge_clipper.rs`): beyond it, clipping loses precision and the
+/// edge walker trips (found by fuzzing: a stroke 4 × 10^21 wide).
+const MAX_DEVICE_COORD: f32 = (1 << 22) as f32;
+
+/// Whether `rect` reaches past [`MAX_DEVICE_COORD`] in device space (or
+/// is not a number). Such a path makes the whole drawing too complex.
+fn beyond_reliable_math(rect: usvg::Rect, transform: Transform) -> bool {
+    let Some(r) = rect.transform(transform) else {
+        return false;
+    };
+    let m = MAX_DEVICE_COORD;
+    !(r.left() >= -m && r.top() >= -m && r.right() <= m && r.bottom() <= m)
 }
 
 /// A pattern is drawn on a tile of its own size in device pixels, with no

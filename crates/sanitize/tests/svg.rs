@@ -446,3 +446,26 @@ fn huge_convolution_kernels_are_refused_before_usvg() {
         Err("svg-too-complex")
     );
 }
+
+/// Found by fuzzing: a stroke 4 × 10^21 wide puts device coordinates past
+/// what tiny-skia's float math handles, and its edge walker trips. Such a
+/// drawing is refused; a stroke of the canvas' size still draws.
+#[test]
+fn coordinates_past_reliable_float_math_are_refused() {
+    let doc = |width: &str| {
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" viewBox="0 0 201 100"><rect x="50" y="25" width="100" height="50" stroke="blue" stroke-width="{width}"/></svg>"##
+        )
+    };
+    assert_eq!(
+        svg::rasterize(doc("4099276460824344794").as_bytes(), 1_000_000).map_err(|e| e.reason()),
+        Err("svg-too-complex")
+    );
+    let drawn = svg::rasterize(doc("200").as_bytes(), 1_000_000).unwrap();
+    let img = decode_png(&drawn.png);
+    assert_eq!(
+        img.get_pixel(1, 1).0,
+        [0, 0, 255],
+        "the wide stroke covers the canvas"
+    );
+}
