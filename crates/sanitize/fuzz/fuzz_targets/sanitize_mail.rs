@@ -1,11 +1,12 @@
-//! Arbitrary bytes as a mail: parse + sanitize under both built-in link
-//! modes and both output charsets, and the scanner seam (parts handed out,
+//! Arbitrary bytes as a mail: parse + sanitize under both built-in
+//! profiles' rules (links, archives, SVG, Office) and both output charsets, and the scanner seam (parts handed out,
 //! a threat on the first one held or removed) and the converter seam
 //! (documents handed out, a failed conversion removes them). Must never
 //! panic, hang or blow up.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use mukaika_sanitize::attachment::{ArchiveRule, MarkupRule, OfficeRule, Rules};
 use mukaika_sanitize::{
     Converted, LinkMode, OnInfected, OutputCharset, Policy, Scan, Threat, Verdict, sanitize,
     sanitize_with,
@@ -73,8 +74,16 @@ fuzz_target!(|data: &[u8]| {
             || p.reason == "virus-found"
             || removed.report.verdict != Verdict::Sanitized));
     }
+    // The strict profile's rules: links removed, archives split into
+    // attachments, SVG drawn, Office documents to be converted.
     policy.links = LinkMode::Remove;
     policy.output_charset = OutputCharset::Iso2022Jp;
+    policy.attachments = Rules {
+        office: OfficeRule::Pdf,
+        archives: ArchiveRule::Attachments,
+        markup: MarkupRule::Image,
+        ..policy.attachments
+    };
     let _ = sanitize(data, &policy);
     // The output is itself a mail; sanitizing it again must work too.
     let _ = sanitize(&first.message, &Policy::default());
