@@ -58,6 +58,16 @@ fn rtf() -> Vec<u8> {
     format!(r"{{\rtf1\ansi\deff0 {{\fonttbl{{\f0 Times;}}}} \f0 Hello {kanji} \par}}").into_bytes()
 }
 
+/// An RTF LibreOffice needs well over a second for: 200,000 lines.
+fn big_rtf() -> String {
+    let mut big = String::from(r"{\rtf1\ansi ");
+    for i in 0..200_000 {
+        big.push_str(&format!("line {i} \\par "));
+    }
+    big.push('}');
+    big
+}
+
 /// `input` converted to `to` by plain soffice, outside any sandbox: test
 /// fixtures only.
 fn convert_plainly(input: &[u8], from: &str, to: &str) -> Vec<u8> {
@@ -206,12 +216,7 @@ fn a_conversion_past_its_timeout_is_killed_with_its_group() {
     };
     runtime().block_on(async {
         let (converter, _) = Converter::start(program(), &config).await.unwrap();
-        // A document LibreOffice needs well over a second for.
-        let mut big = String::from(r"{\rtf1\ansi ");
-        for i in 0..200_000 {
-            big.push_str(&format!("line {i} \\par "));
-        }
-        big.push('}');
+        let big = big_rtf();
         let started = Instant::now();
         let error = converter.convert(big.as_bytes(), "rtf").await.unwrap_err();
         assert!(error.contains("killed after 1 s"), "{error}");
@@ -412,11 +417,7 @@ fn a_daemon_killed_mid_conversion_takes_libreoffice_with_it() {
         ),
     )
     .unwrap();
-    let mut big = String::from(r"{\rtf1\ansi ");
-    for i in 0..200_000 {
-        big.push_str(&format!("line {i} \\par "));
-    }
-    big.push('}');
+    let big = big_rtf();
     let mail = format!(
         "From: a@example.com\r\nTo: b@example.jp\r\nSubject: rtf\r\nMIME-Version: 1.0\r\n\
          Content-Type: multipart/mixed; boundary=z\r\n\r\n\
