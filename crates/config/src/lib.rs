@@ -34,6 +34,7 @@ pub struct Config {
     pub pipeline: Pipeline,
     pub log: Log,
     pub metrics: Metrics,
+    pub admin: mukaika_console::Config,
 }
 
 /// A configuration error, located as precisely as possible.
@@ -77,6 +78,7 @@ struct RawConfig {
     pipeline: Option<Pipeline>,
     log: Option<Log>,
     metrics: Option<Metrics>,
+    admin: Option<mukaika_console::Config>,
 }
 
 /// How many messages are worked on at once, and how often the queue is run.
@@ -240,9 +242,10 @@ impl Config {
                 b.pipeline,
                 b.log,
                 b.metrics,
+                b.admin,
             )
         });
-        let (ingress, relay, spool, quarantine, scanner, workers, pipeline, log, metrics) =
+        let (ingress, relay, spool, quarantine, scanner, workers, pipeline, log, metrics, admin) =
             base.unwrap_or_default();
         let config = Self {
             origin: origin.into(),
@@ -257,12 +260,14 @@ impl Config {
             pipeline: raw.pipeline.unwrap_or(pipeline),
             log: raw.log.unwrap_or(log),
             metrics: raw.metrics.unwrap_or(metrics),
+            admin: raw.admin.unwrap_or(admin),
         };
         let sections = [
             ("ingress", config.ingress.validate()),
             ("relay", config.relay.validate()),
             ("scanner", config.scanner.validate()),
             ("workers", config.workers.validate()),
+            ("admin", config.admin.validate()),
         ];
         for (section, result) in sections {
             if let Err((key, message)) = result {

@@ -9,6 +9,12 @@ pub struct Report {
     pub profile: String,
     /// The original's Message-ID, without angle brackets.
     pub message_id: Option<String>,
+    /// The original's Subject, decoded (what the console lists and searches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The original's From mailboxes as one line, `名前 <a@example.jp>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// Why the whole message was rejected or held, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
