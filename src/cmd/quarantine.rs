@@ -54,6 +54,8 @@ enum Command {
     Delete { id: String },
     /// Delete records past the retention period.
     Purge,
+    /// Rebuild the search index from the records (after it was lost or damaged).
+    Reindex,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -71,7 +73,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 .transpose()
                 .map_err(Failure::Usage)?;
             for summary in quarantine
-                .list(&Filter { verdict, since })
+                .list(&Filter {
+                    verdict,
+                    since,
+                    ..Filter::default()
+                })
                 .context("listing")?
             {
                 if json {
@@ -122,6 +128,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
         Command::Purge => {
             let purged = quarantine.purge(unix_now()).context("purging")?;
             println!("{purged} records purged");
+            Ok(())
+        }
+        Command::Reindex => {
+            let n = quarantine.reindex().context("rebuilding the index")?;
+            println!("index rebuilt: {n} records");
             Ok(())
         }
     }
@@ -175,12 +186,7 @@ fn release(
     quarantine
         .record(
             id,
-            Event {
-                at: unix_now(),
-                kind,
-                detail: detail.clone(),
-                by: Some(by.clone()),
-            },
+            Event::new(unix_now(), kind, detail.clone()).by(by.clone()),
         )
         .context("recording the release")?;
     if failed.is_empty() {

@@ -305,12 +305,7 @@ impl Pipeline {
 
     async fn event(&self, id: &QueueId, kind: EventKind, detail: String) {
         let (quarantine, id) = (self.quarantine.clone(), id.clone());
-        let event = Event {
-            at: unix_now(),
-            kind,
-            detail,
-            by: None,
-        };
+        let event = Event::new(unix_now(), kind, detail);
         if let Err(e) = self.blocking(move || quarantine.record(&id, event)).await {
             warn!(error = %e, "recording a quarantine event failed");
         }

@@ -32,6 +32,15 @@ pub enum Error {
         /// The ID.
         id: QueueId,
     },
+    /// The search index failed: `mukaika quarantine reindex` rebuilds it.
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// SQLite's error.
+        reason: String,
+    },
+    /// A search that cannot be run as given (too long a text).
+    Search(String),
 }
 
 impl Error {
@@ -60,6 +69,12 @@ impl fmt::Display for Error {
                 write!(f, "quarantine: {} is damaged: {reason}", path.display())
             }
             Error::NotFound { id } => write!(f, "quarantine: no record {id}"),
+            Error::Index { path, reason } => write!(
+                f,
+                "quarantine index {}: {reason} (`mukaika quarantine reindex` rebuilds it)",
+                path.display()
+            ),
+            Error::Search(why) => write!(f, "quarantine search: {why}"),
         }
     }
 }

@@ -10,6 +10,11 @@
 //!   delete) holds an `flock` on its directory, which also covers other
 //!   processes such as the `mukaika quarantine` command.
 //!
+//!   Lists, counts and stats come from the index (`index.rs`), which each
+//!   write updates after the record is committed. An index write that
+//!   fails does not fail the write: the record is the truth, the failure
+//!   is logged, and `reindex` brings the index back in line.
+//!
 //! SECURITY
 //!   Directories 0700, files 0600. Directory names are validated queue IDs;
 //!   anything else in `DIR` is ignored.
@@ -24,16 +29,19 @@ use mukaika_spool::{Envelope, QueueId, unix_now};
 use sha2::{Digest, Sha256};
 use tracing::warn;
 
-use crate::{Config, Error, Event, EventKind, Filter, Quarantine, Record, Result, Summary};
+use crate::index::Index;
+use crate::{Config, Error, Event, EventKind, Filter, Quarantine, Record, Result, Stats, Summary};
 
 const ORIGINAL: &str = "original.eml";
 const META: &str = "meta.json";
+const INDEX: &str = "index.sqlite3";
 const DAY: u64 = 86_400;
 
 /// The file quarantine.
 pub struct FsQuarantine {
     root: PathBuf,
     retention_days: u32,
+    index: Index,
     /// Unix seconds, for `stored_at`; replaceable for tests.
     clock: Box<dyn Fn() -> u64 + Send + Sync>,
 }
@@ -47,11 +55,40 @@ impl FsQuarantine {
             .mode(0o700)
             .create(&config.dir)
             .map_err(Error::io("creating directory", &config.dir))?;
-        Ok(Self {
+        let (index, stale) = Index::open(&config.dir.join(INDEX))?;
+        let quarantine = Self {
             root: config.dir.clone(),
             retention_days: config.retention_days,
+            index,
             clock: Box::new(unix_now),
-        })
+        };
+        if stale {
+            let n = quarantine.reindex()?;
+            if n > 0 {
+                tracing::info!(records = n, "quarantine index built from the records");
+            }
+        }
+        Ok(quarantine)
+    }
+
+    /// Brings the index row of `record` up to date; a failure is logged.
+    fn index(&self, record: &Record) {
+        if let Err(e) = self.index.put(record) {
+            warn!(queue_id = %record.id, error = %e, "quarantine index not updated");
+        }
+    }
+
+    /// Every readable record, in ID order (damaged ones are logged).
+    fn records(&self) -> Result<impl Iterator<Item = Record> + '_> {
+        Ok(ids(&self.root)?.into_iter().filter_map(|id| {
+            match self.read_meta(&id, &self.record_dir(&id)) {
+                Ok(record) => record,
+                Err(e) => {
+                    warn!(error = %e, "quarantine record skipped");
+                    None
+                }
+            }
+        }))
     }
 
     /// Uses `clock` (unix seconds) instead of the system clock for
@@ -159,12 +196,11 @@ impl Quarantine for FsQuarantine {
         });
         let now = (self.clock)();
         let size = original.len() as u64;
-        let stored = Event {
-            at: now,
-            kind: EventKind::Stored,
-            detail: format!("verdict {verdict}, {size} bytes"),
-            by: None,
-        };
+        let stored = Event::new(
+            now,
+            EventKind::Stored,
+            format!("verdict {verdict}, {size} bytes"),
+        );
         let record = Record {
             id: id.clone(),
             stored_at: now,
@@ -177,7 +213,9 @@ impl Quarantine for FsQuarantine {
             report,
         };
         self.write_meta(&dir, &record)?;
-        sync_dir(&dir)
+        sync_dir(&dir)?;
+        self.index(&record);
+        Ok(())
     }
 
     fn record(&self, id: &QueueId, event: Event) -> Result<()> {
@@ -191,7 +229,9 @@ impl Quarantine for FsQuarantine {
         record.status = event.kind;
         record.history.push(event);
         self.write_meta(&dir, &record)?;
-        sync_dir(&dir)
+        sync_dir(&dir)?;
+        self.index(&record);
+        Ok(())
     }
 
     fn get(&self, id: &QueueId) -> Result<Option<Record>> {
@@ -216,33 +256,19 @@ impl Quarantine for FsQuarantine {
     }
 
     fn list(&self, filter: &Filter) -> Result<Vec<Summary>> {
-        let mut summaries = Vec::new();
-        for id in ids(&self.root)? {
-            let record = match self.read_meta(&id, &self.record_dir(&id)) {
-                Ok(Some(record)) => record,
-                Ok(None) => continue, // unfinished store, or deleted meanwhile
-                Err(e @ Error::Corrupt { .. }) => {
-                    warn!(error = %e, "skipped in quarantine list");
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let verdict_ok = filter.verdict.as_ref().is_none_or(|v| *v == record.verdict);
-            let since_ok = filter.since.is_none_or(|since| record.stored_at >= since);
-            if verdict_ok && since_ok {
-                summaries.push(Summary {
-                    id: record.id,
-                    stored_at: record.stored_at,
-                    verdict: record.verdict,
-                    status: record.status,
-                    size: record.size,
-                    sender: record.envelope.sender,
-                    recipients: record.envelope.recipients,
-                });
-            }
-        }
-        summaries.sort_by(|a, b| b.stored_at.cmp(&a.stored_at).then_with(|| b.id.cmp(&a.id)));
-        Ok(summaries)
+        self.index.list(filter)
+    }
+
+    fn count(&self, filter: &Filter) -> Result<u64> {
+        self.index.count(filter)
+    }
+
+    fn stats(&self, since: u64, until: u64, bucket_secs: u64) -> Result<Stats> {
+        self.index.stats(since, until, bucket_secs)
+    }
+
+    fn reindex(&self) -> Result<usize> {
+        self.index.rebuild(self.records()?)
     }
 
     fn delete(&self, id: &QueueId) -> Result<bool> {
@@ -279,6 +305,9 @@ impl Quarantine for FsQuarantine {
             }
         }
         sync_dir(&self.root)?;
+        if let Err(e) = self.index.remove(id.as_str()) {
+            warn!(queue_id = %id, error = %e, "quarantine index not updated");
+        }
         Ok(existed)
     }
 
@@ -461,18 +490,8 @@ mod tests {
         let id = id();
         q.store(&id, &envelope("a@example.jp"), b"m", "sanitized", "{}")
             .unwrap();
-        let deferred = Event {
-            at: T0 + 1,
-            kind: EventKind::Deferred,
-            detail: "451 try later".into(),
-            by: None,
-        };
-        let released = Event {
-            at: T0 + 2,
-            kind: EventKind::ReleaseFailed,
-            detail: "550 no".into(),
-            by: Some("admin".into()),
-        };
+        let deferred = Event::new(T0 + 1, EventKind::Deferred, "451 try later");
+        let released = Event::new(T0 + 2, EventKind::ReleaseFailed, "550 no").by("admin");
         q.record(&id, deferred.clone()).unwrap();
         q.record(&id, released.clone()).unwrap();
         let record = q.get(&id).unwrap().unwrap();
@@ -485,12 +504,7 @@ mod tests {
 
         let missing = q.record(
             &QueueId::generate(),
-            Event {
-                at: 0,
-                kind: EventKind::Held,
-                detail: String::new(),
-                by: None,
-            },
+            Event::new(0, EventKind::Held, String::new()),
         );
         assert!(matches!(missing, Err(Error::NotFound { .. })));
     }
@@ -502,16 +516,8 @@ mod tests {
         let id = id();
         q.store(&id, &envelope("a@example.jp"), b"first run", "held", "{}")
             .unwrap();
-        q.record(
-            &id,
-            Event {
-                at: T0,
-                kind: EventKind::Held,
-                detail: "notice".into(),
-                by: None,
-            },
-        )
-        .unwrap();
+        q.record(&id, Event::new(T0, EventKind::Held, "notice"))
+            .unwrap();
         now.store(T0 + 60, Ordering::SeqCst);
         q.store(
             &id,
@@ -567,6 +573,7 @@ mod tests {
             .list(&Filter {
                 verdict: Some("sanitized".into()),
                 since: None,
+                ..Filter::default()
             })
             .unwrap();
         assert_eq!(
@@ -577,6 +584,7 @@ mod tests {
             .list(&Filter {
                 verdict: None,
                 since: Some(T0 + 100),
+                ..Filter::default()
             })
             .unwrap();
         assert_eq!(
@@ -587,6 +595,7 @@ mod tests {
             .list(&Filter {
                 verdict: Some("held".into()),
                 since: Some(T0 + 150),
+                ..Filter::default()
             })
             .unwrap();
         assert!(both.is_empty());
@@ -595,6 +604,7 @@ mod tests {
             .list(&Filter {
                 verdict: Some("held".into()),
                 since: None,
+                ..Filter::default()
             })
             .unwrap()[0];
         assert_eq!(
@@ -607,6 +617,10 @@ mod tests {
                 size: 1,
                 sender: "s1@example.jp".into(),
                 recipients: vec!["b@city.lg.jp".into()],
+                subject: None,
+                from: None,
+                threats: vec![],
+                open_requests: 0,
             }
         );
         assert_eq!(format!("[{:<8}]", summary.status), "[stored  ]");
@@ -691,16 +705,8 @@ mod tests {
         assert_eq!(q.original(&id).unwrap().unwrap(), b"m");
         assert_eq!(q.list(&Filter::default()).unwrap().len(), 1);
         // And the next write goes through.
-        q.record(
-            &id,
-            Event {
-                at: T0,
-                kind: EventKind::Held,
-                detail: "notice".into(),
-                by: None,
-            },
-        )
-        .unwrap();
+        q.record(&id, Event::new(T0, EventKind::Held, "notice"))
+            .unwrap();
         assert_eq!(q.get(&id).unwrap().unwrap().status, EventKind::Held);
         assert!(!record_dir.join("meta.json.tmp").exists());
     }
@@ -779,12 +785,7 @@ mod tests {
                 let (q, id) = (q.clone(), id.clone());
                 std::thread::spawn(move || {
                     for i in 0..10 {
-                        let event = Event {
-                            at: T0,
-                            kind: EventKind::Deferred,
-                            detail: format!("{t}/{i}"),
-                            by: None,
-                        };
+                        let event = Event::new(T0, EventKind::Deferred, format!("{t}/{i}"));
                         q.record(&id, event).unwrap();
                     }
                 })

@@ -17,6 +17,8 @@ DIR/
     original.eml     the message exactly as received (0600)
     meta.json        the Record as pretty JSON: envelope, verdict,
                      report, size, sha256, status, history (0600)
+  index.sqlite3      the search index (0600): derived from the records,
+                     rebuilt by `reindex` (or at open when missing)
 ```
 
 Both files are written as `NAME.tmp`, fsynced, renamed into place, and the
@@ -41,7 +43,7 @@ let envelope = Envelope {
     stage: Stage::Original, attempts: 0, next_attempt: 0, last_error: None,
 };
 quarantine.store(&id, &envelope, b"Subject: hi\r\n\r\nhello\r\n", "sanitized", r#"{"parts":[]}"#)?;
-quarantine.record(&id, Event { at: 1_700_000_060, kind: EventKind::Delivered, detail: "250 ok".into(), by: None })?;
+quarantine.record(&id, Event::new(1_700_000_060, EventKind::Delivered, "250 ok"))?;
 let record = quarantine.get(&id)?.expect("stored");
 assert_eq!(record.status, EventKind::Delivered);
 assert_eq!(quarantine.list(&Filter::default())?.len(), 1);
@@ -64,6 +66,7 @@ directories and 0600 files. Paths come only from validated [`QueueId`]s.
 
 mod error;
 mod fs;
+mod index;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -73,6 +76,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{Error, Result};
 pub use fs::FsQuarantine;
+pub use index::SEARCH_MAX_BYTES;
 
 /// Where originals are kept, with what happened to their messages.
 ///
@@ -101,8 +105,20 @@ pub trait Quarantine: Send + Sync {
     /// The original message, byte for byte as received.
     fn original(&self, id: &QueueId) -> Result<Option<Vec<u8>>>;
 
-    /// One summary per record matching `filter`, newest first.
+    /// One summary per record matching `filter`, in its order, the page it
+    /// asks for. Served by the index: it never reads every record.
     fn list(&self, filter: &Filter) -> Result<Vec<Summary>>;
+
+    /// How many records match `filter` (its paging aside).
+    fn count(&self, filter: &Filter) -> Result<u64>;
+
+    /// Counts of the records stored in `since..until` (unix seconds), for
+    /// the console's charts: per `bucket_secs` and verdict, top reasons and
+    /// threats, and processing times.
+    fn stats(&self, since: u64, until: u64, bucket_secs: u64) -> Result<Stats>;
+
+    /// Rebuilds the index from the records; returns how many it holds.
+    fn reindex(&self) -> Result<usize>;
 
     /// Deletes a record and its original; false if there was none.
     fn delete(&self, id: &QueueId) -> Result<bool>;
@@ -123,6 +139,49 @@ pub struct Event {
     pub detail: String,
     /// Who did it, for administrator actions (release).
     pub by: Option<String>,
+    /// For the release events: which request, what, to whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Release>,
+}
+
+impl Event {
+    /// An event done by the system, not by a person.
+    pub fn new(at: u64, kind: EventKind, detail: impl Into<String>) -> Self {
+        Self {
+            at,
+            kind,
+            detail: detail.into(),
+            by: None,
+            release: None,
+        }
+    }
+
+    /// The same event, done by `by`.
+    pub fn by(mut self, by: impl Into<String>) -> Self {
+        self.by = Some(by.into());
+        self
+    }
+}
+
+/// A release request and what became of it: the `release` of the events
+/// `release_requested`, `released`, `release_failed` and `release_refused`,
+/// which name the request they answer by its number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    /// The request's number in the record, from 1.
+    pub request: u32,
+    /// The one original attachment asked for (its IMAP part path, e.g.
+    /// `2`), or none for the whole original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    /// Where it goes: the original recipients, or an address the approver typed.
+    pub to: Vec<String>,
+    /// The requester's reason, or the approver's for a refusal.
+    #[serde(default)]
+    pub reason: String,
+    /// SHA-256 of what was delivered (on `released`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// What happened: a record's status is the kind of its latest event.
@@ -146,6 +205,10 @@ pub enum EventKind {
     Released,
     /// An administrator's release failed.
     ReleaseFailed,
+    /// Someone asked for the original (or one attachment of it).
+    ReleaseRequested,
+    /// An approver refused a release request.
+    ReleaseRefused,
 }
 
 impl EventKind {
@@ -160,7 +223,30 @@ impl EventKind {
             EventKind::Bounced => "bounced",
             EventKind::Released => "released",
             EventKind::ReleaseFailed => "release_failed",
+            EventKind::ReleaseRequested => "release_requested",
+            EventKind::ReleaseRefused => "release_refused",
         }
+    }
+}
+
+impl EventKind {
+    /// The kind named `name` (as [`EventKind::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        use EventKind::*;
+        [
+            Stored,
+            Delivered,
+            Deferred,
+            Held,
+            Undeliverable,
+            Bounced,
+            Released,
+            ReleaseFailed,
+            ReleaseRequested,
+            ReleaseRefused,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
     }
 }
 
@@ -195,6 +281,74 @@ pub struct Record {
     pub report: serde_json::Value,
 }
 
+/// The `reason` of a report object (the report, a part, an entry).
+fn reason_of(value: &serde_json::Value) -> Option<&str> {
+    value.get("reason").and_then(|r| r.as_str())
+}
+
+impl Record {
+    /// The release requests not yet released or refused (a failed release
+    /// stays open), oldest first.
+    pub fn open_requests(&self) -> Vec<&Event> {
+        let answered = |n: u32| {
+            self.history.iter().any(|e| {
+                matches!(e.kind, EventKind::Released | EventKind::ReleaseRefused)
+                    && e.release.as_ref().is_some_and(|r| r.request == n)
+            })
+        };
+        self.history
+            .iter()
+            .filter(|e| e.kind == EventKind::ReleaseRequested)
+            .filter(|e| e.release.as_ref().is_some_and(|r| !answered(r.request)))
+            .collect()
+    }
+
+    /// The number the next release request gets.
+    pub fn next_request(&self) -> u32 {
+        let last = self.history.iter().filter_map(|e| e.release.as_ref());
+        last.map(|r| r.request).max().unwrap_or(0) + 1
+    }
+
+    /// The original's Subject, as the sanitizer decoded it.
+    pub fn subject(&self) -> Option<&str> {
+        self.report.get("subject").and_then(|s| s.as_str())
+    }
+
+    /// The original's From line, as the sanitizer decoded it.
+    pub fn from(&self) -> Option<&str> {
+        self.report.get("from").and_then(|s| s.as_str())
+    }
+
+    /// The threat names clamd found.
+    pub fn threats(&self) -> Vec<&str> {
+        let threats = self.report.get("threats").and_then(|t| t.as_array());
+        let names = threats.into_iter().flatten();
+        names.filter_map(|t| t.get("name")?.as_str()).collect()
+    }
+
+    /// The reason codes of the message and of every part or archive entry
+    /// that was not kept as it was, each once, in order of appearance.
+    pub fn reasons(&self) -> Vec<&str> {
+        let parts = self.report.get("parts").and_then(|p| p.as_array());
+        let not_kept = parts.into_iter().flatten().flat_map(|part| {
+            let entries = part.get("entries").and_then(|e| e.as_array());
+            std::iter::once(part).chain(entries.into_iter().flatten())
+        });
+        let not_kept =
+            not_kept.filter(|item| item.get("action").and_then(|a| a.as_str()) != Some("kept"));
+        let mut reasons: Vec<&str> = Vec::new();
+        for r in std::iter::once(reason_of(&self.report))
+            .chain(not_kept.map(reason_of))
+            .flatten()
+        {
+            if !r.is_empty() && !reasons.contains(&r) {
+                reasons.push(r);
+            }
+        }
+        reasons
+    }
+}
+
 /// One line of `mukaika quarantine list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -212,15 +366,85 @@ pub struct Summary {
     pub sender: String,
     /// RCPT TO.
     pub recipients: Vec<String>,
+    /// The original's Subject, decoded.
+    pub subject: Option<String>,
+    /// The original's From line, decoded.
+    pub from: Option<String>,
+    /// What clamd found.
+    pub threats: Vec<String>,
+    /// Release requests waiting for an approver.
+    pub open_requests: u32,
 }
 
-/// Which records [`Quarantine::list`] returns.
+/// Which records [`Quarantine::list`] returns, in which order, which page.
+/// Every criterion given must match; text criteria match anywhere in the
+/// field, ASCII letters in either case.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// Only this verdict.
     pub verdict: Option<String>,
     /// Only records stored at or after this time (unix seconds).
     pub since: Option<u64>,
+    /// Only records stored before this time (unix seconds).
+    pub until: Option<u64>,
+    /// In the envelope sender or the From line.
+    pub sender: Option<String>,
+    /// In one of the envelope recipients.
+    pub recipient: Option<String>,
+    /// Every word (split at white space) in the Subject.
+    pub subject: Option<String>,
+    /// This reason code, for the message or one of its parts.
+    pub reason: Option<String>,
+    /// In a threat name.
+    pub threat: Option<String>,
+    /// Only records with release requests waiting.
+    pub open_requests: bool,
+    /// The order.
+    pub sort: Sort,
+    /// Records skipped before the page.
+    pub offset: u64,
+    /// The page's size; none: all.
+    pub limit: Option<u64>,
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Largest first.
+    Largest,
+}
+
+/// What [`Quarantine::stats`] counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// Records in the range.
+    pub total: u64,
+    /// One bucket per `bucket_secs`, oldest first, empty ones included.
+    pub buckets: Vec<Bucket>,
+    /// The commonest reason codes, with their counts (at most 10).
+    pub reasons: Vec<(String, u64)>,
+    /// The commonest threats, with their counts (at most 10).
+    pub threats: Vec<(String, u64)>,
+    /// Messages held because their worker timed out, crashed or answered garbage.
+    pub worker_failures: u64,
+    /// Time from arrival to quarantine, seconds: mean and 95th percentile.
+    pub latency_secs: (f64, u64),
+    /// The sanitizer core's own time, milliseconds: mean and 95th percentile.
+    pub core_ms: (f64, u64),
+}
+
+/// Records stored in one interval, per verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Bucket {
+    /// Its start, unix seconds.
+    pub start: u64,
+    /// Records per verdict.
+    pub verdicts: std::collections::BTreeMap<String, u64>,
 }
 
 /// The file quarantine's settings (`[quarantine]` in the config file).
