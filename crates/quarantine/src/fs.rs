@@ -26,10 +26,10 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use mukaika_spool::{Envelope, QueueId, unix_now};
-use sha2::{Digest, Sha256};
 use tracing::warn;
 
 use crate::index::Index;
+use crate::release::sha256_hex;
 use crate::{Config, Error, Event, EventKind, Filter, Quarantine, Record, Result, Stats, Summary};
 
 const ORIGINAL: &str = "original.eml";
@@ -207,7 +207,7 @@ impl Quarantine for FsQuarantine {
             verdict: verdict.to_owned(),
             status: EventKind::Stored,
             size,
-            sha256: hex(&Sha256::digest(original)),
+            sha256: sha256_hex(original),
             envelope: envelope.clone(),
             history: vec![stored],
             report,
@@ -388,10 +388,6 @@ fn ids(root: &Path) -> Result<Vec<QueueId>> {
     Ok(ids)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
@@ -458,7 +454,7 @@ mod tests {
             ("held", T0, EventKind::Stored)
         );
         assert_eq!(record.size, original.len() as u64);
-        assert_eq!(record.sha256, hex(&Sha256::digest(original)));
+        assert_eq!(record.sha256, sha256_hex(original));
         assert_eq!(record.sha256.len(), 64);
         assert_eq!(
             record.report,

@@ -67,6 +67,7 @@ directories and 0600 files. Paths come only from validated [`QueueId`]s.
 mod error;
 mod fs;
 mod index;
+mod release;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -77,6 +78,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{Error, Result};
 pub use fs::FsQuarantine;
 pub use index::SEARCH_MAX_BYTES;
+pub use release::{Resent, resent, sha256_hex};
 
 /// Where originals are kept, with what happened to their messages.
 ///

@@ -150,6 +150,14 @@ pub fn render(
     out
 }
 
+/// A reason code of a report in words (Japanese, English), for its other
+/// readers (the operator console); none for a code without words of its own.
+pub fn describe(code: &str) -> Option<(&'static str, &'static str)> {
+    let known = |words, fallback| (words != fallback).then_some(words);
+    known(message_reason(code), message_reason(""))
+        .or_else(|| known(part_reason(code), part_reason("")))
+}
+
 fn message_reason(code: &str) -> (&'static str, &'static str) {
     match code {
         "message-too-large" => ("メールのサイズが上限を超えています", "message too large"),
