@@ -124,7 +124,11 @@ impl Pipeline {
             } else {
                 report.verdict.as_str()
             };
-            move || quarantine.store(&id, &envelope, &original, verdict, &report_json)
+            let delivered = delivered.clone();
+            move || {
+                quarantine.store(&id, &envelope, &original, verdict, &report_json)?;
+                quarantine.keep_delivered(&id, &delivered)
+            }
         })
         .await?;
         if held_parts > 0 && report.verdict == Verdict::Sanitized {

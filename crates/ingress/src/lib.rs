@@ -102,6 +102,7 @@ pub use config::{Config, TlsConfig, TlsMode};
 pub use error::{Error, Result};
 pub use listener::serve;
 pub use mukaika_spool::{Envelope, QueueId, Stage};
+pub use policy::recipient_allowed;
 pub use tls::{load_tls, server_config};
 
 /// What ingress hands accepted mail to (the daemon implements it with the

@@ -61,7 +61,7 @@ pub(crate) fn sender_allowed(config: &Config, sender: &str) -> bool {
 /// parts that route elsewhere on a next hop that honours them (`%`, `!`,
 /// or a quoted `@`: `user%other@ours`, `"other!user"@ours`) are refused,
 /// as open-relay test suites expect.
-pub(crate) fn recipient_allowed(config: &Config, recipient: &str) -> bool {
+pub fn recipient_allowed(config: &Config, recipient: &str) -> bool {
     let Some((local, domain)) = recipient.rsplit_once('@') else {
         return false;
     };

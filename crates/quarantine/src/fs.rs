@@ -33,6 +33,7 @@ use crate::release::sha256_hex;
 use crate::{Config, Error, Event, EventKind, Filter, Quarantine, Record, Result, Stats, Summary};
 
 const ORIGINAL: &str = "original.eml";
+const DELIVERED: &str = "delivered.eml";
 const META: &str = "meta.json";
 const INDEX: &str = "index.sqlite3";
 const DAY: u64 = 86_400;
@@ -69,6 +70,24 @@ impl FsQuarantine {
             }
         }
         Ok(quarantine)
+    }
+
+    /// A file of a committed record; None without the record or the file.
+    fn read_file(&self, id: &QueueId, name: &str) -> Result<Option<Vec<u8>>> {
+        let dir = self.record_dir(id);
+        if !dir.join(META).exists() {
+            return Ok(None);
+        }
+        let path = dir.join(name);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Io {
+                action: "reading",
+                path,
+                source: e,
+            }),
+        }
     }
 
     /// Brings the index row of `record` up to date; a failure is logged.
@@ -239,20 +258,23 @@ impl Quarantine for FsQuarantine {
     }
 
     fn original(&self, id: &QueueId) -> Result<Option<Vec<u8>>> {
+        self.read_file(id, ORIGINAL)
+    }
+
+    fn keep_delivered(&self, id: &QueueId, message: &[u8]) -> Result<()> {
         let dir = self.record_dir(id);
+        let Some(_lock) = self.lock(&dir)? else {
+            return Err(Error::NotFound { id: id.clone() });
+        };
         if !dir.join(META).exists() {
-            return Ok(None);
+            return Err(Error::NotFound { id: id.clone() });
         }
-        let path = dir.join(ORIGINAL);
-        match fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Io {
-                action: "reading",
-                path,
-                source: e,
-            }),
-        }
+        replace(&dir, DELIVERED, message)?;
+        sync_dir(&dir)
+    }
+
+    fn delivered(&self, id: &QueueId) -> Result<Option<Vec<u8>>> {
+        self.read_file(id, DELIVERED)
     }
 
     fn list(&self, filter: &Filter) -> Result<Vec<Summary>> {
@@ -463,8 +485,19 @@ mod tests {
         assert_eq!(record.history.len(), 1);
         assert_eq!(record.history[0].kind, EventKind::Stored);
         assert_eq!(q.original(&id).unwrap().unwrap(), original);
+        assert_eq!(q.delivered(&id).unwrap(), None);
+        q.keep_delivered(&id, b"Subject: sanitized\r\n\r\nhello\r\n")
+            .unwrap();
+        assert_eq!(
+            q.delivered(&id).unwrap().unwrap(),
+            b"Subject: sanitized\r\n\r\nhello\r\n"
+        );
 
         let other = QueueId::generate();
+        assert!(matches!(
+            q.keep_delivered(&other, b"x"),
+            Err(Error::NotFound { .. })
+        ));
         assert_eq!(q.get(&other).unwrap(), None);
         assert_eq!(q.original(&other).unwrap(), None);
         let mut names: Vec<_> = fs::read_dir(dir.path().join(id.as_str()))
@@ -474,7 +507,7 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            ["meta.json", "original.eml"],
+            ["delivered.eml", "meta.json", "original.eml"],
             "no temporary files left"
         );
     }

@@ -15,6 +15,7 @@ One directory per queue ID:
 DIR/
   <ID>/              0700
     original.eml     the message exactly as received (0600)
+    delivered.eml    what was delivered for it: sanitized mail or notice (0600)
     meta.json        the Record as pretty JSON: envelope, verdict,
                      report, size, sha256, status, history (0600)
   index.sqlite3      the search index (0600): derived from the records,
@@ -106,6 +107,14 @@ pub trait Quarantine: Send + Sync {
 
     /// The original message, byte for byte as received.
     fn original(&self, id: &QueueId) -> Result<Option<Vec<u8>>>;
+
+    /// Keeps the message that was delivered for the original (the
+    /// sanitized mail or the notice), durably, beside it: what the console
+    /// shows as "what was delivered". [`Error::NotFound`] without a record.
+    fn keep_delivered(&self, id: &QueueId, message: &[u8]) -> Result<()>;
+
+    /// The message kept by [`Quarantine::keep_delivered`].
+    fn delivered(&self, id: &QueueId) -> Result<Option<Vec<u8>>>;
 
     /// One summary per record matching `filter`, in its order, the page it
     /// asks for. Served by the index: it never reads every record.
