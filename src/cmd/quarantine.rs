@@ -13,6 +13,7 @@ use mukaika_relay::{Outcome, Relay};
 use mukaika_spool::QueueId;
 
 use crate::Failure;
+use mukaika_spool::time::{iso_local, local_day_start};
 use mukaika_spool::unix_now;
 
 #[derive(clap::Args)]
@@ -26,12 +27,12 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Command {
-    /// One line per record, newest first: ID, stored, verdict, status, size, sender, recipients.
+    /// One line per record, newest first: ID, stored (local time), verdict, status, size, sender, recipients, subject.
     List {
         /// Only this verdict: sanitized, held, rejected or infected.
         #[arg(long)]
         verdict: Option<String>,
-        /// Only records stored since T: unix seconds, YYYY-MM-DD (UTC), or an age like 24h or 7d.
+        /// Only records stored since T: unix seconds, YYYY-MM-DD (local time), or an age like 24h or 7d.
         #[arg(long, value_name = "T")]
         since: Option<String>,
         /// JSON lines instead of columns.
@@ -84,9 +85,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
                     println!("{}", serde_json::to_string(&summary).context("encoding")?);
                 } else {
                     println!(
-                        "{}  {}  {:<9}  {:<13}  {:>9}  {} -> {}",
+                        "{}  {}  {:<9}  {:<17}  {:>9}  {} -> {}  {}",
                         summary.id,
-                        summary.stored_at,
+                        iso_local(summary.stored_at),
                         summary.verdict,
                         summary.status,
                         summary.size,
@@ -95,7 +96,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
                         } else {
                             &summary.sender
                         },
-                        summary.recipients.join(",")
+                        summary.recipients.join(","),
+                        summary
+                            .subject
+                            .as_deref()
+                            .unwrap_or("")
+                            .replace(char::is_control, " ")
                     );
                 }
             }
@@ -216,7 +222,7 @@ fn operator(by: Option<String>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// `--since`: unix seconds, a UTC date (YYYY-MM-DD), or an age (90m, 24h, 7d).
+/// `--since`: unix seconds, a local date (YYYY-MM-DD), or an age (90m, 24h, 7d).
 fn parse_since(text: &str, now: u64) -> Result<u64, String> {
     let bad =
         || format!("--since {text:?}: give unix seconds, YYYY-MM-DD, or an age like 24h or 7d");
@@ -234,36 +240,19 @@ fn parse_since(text: &str, now: u64) -> Result<u64, String> {
             return Ok(now.saturating_sub(n.saturating_mul(scale)));
         }
     }
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(bad());
-    };
-    let (y, m, d) = (
-        y.parse::<i64>().map_err(|_| bad())?,
-        m.parse::<i64>().map_err(|_| bad())?,
-        d.parse::<i64>().map_err(|_| bad())?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y < 1970 {
-        return Err(bad());
-    }
-    // Days from civil (Howard Hinnant's algorithm): no date crate for one line.
-    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok(((era * 146_097 + doe - 719_468) * 86_400) as u64)
+    local_day_start(text).map_err(|why| format!("{}: {why}", bad()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::parse_since;
+    use mukaika_spool::time::local_day_start;
 
     #[test]
     fn since_accepts_seconds_dates_and_ages() {
         assert_eq!(parse_since("1700000000", 0), Ok(1_700_000_000));
-        assert_eq!(parse_since("2026-11-22", 0), Ok(1_795_305_600));
-        assert_eq!(parse_since("1970-01-01", 0), Ok(0));
+        assert_eq!(parse_since("2026-11-22", 0), local_day_start("2026-11-22"));
+        assert!(parse_since("2026-02-31", 0).is_err(), "no such day");
         assert_eq!(parse_since("24h", 100_000), Ok(100_000 - 86_400));
         assert_eq!(parse_since("7d", 1_000_000), Ok(1_000_000 - 604_800));
         assert!(parse_since("yesterday", 0).is_err());

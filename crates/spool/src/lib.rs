@@ -104,6 +104,7 @@ mod error;
 mod format;
 mod fs;
 mod queue_id;
+pub mod time;
 
 use std::fmt;
 use std::path::PathBuf;
