@@ -94,9 +94,10 @@ impl Config {
                 "tls_cert and tls_key go together: set both or neither".into(),
             ));
         }
-        if !self.public_url.is_empty()
-            && !(self.public_url.starts_with("https://") || self.public_url.starts_with("http://"))
-        {
+        let scheme = ["https://", "http://"]
+            .iter()
+            .any(|s| self.public_url.starts_with(s));
+        if !self.public_url.is_empty() && !scheme {
             return Err((
                 "public_url".into(),
                 format!("{:?} must start with https:// or http://", self.public_url),
