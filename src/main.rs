@@ -31,6 +31,10 @@ enum Command {
     },
     /// List, show, release, delete or purge quarantined originals.
     Quarantine(cmd::quarantine::Args),
+    /// Manage the operator console's users: add, passwd, role, del, list.
+    User(cmd::user::Args),
+    /// Check the hash chain of the console's audit log.
+    Audit(cmd::audit::Args),
     /// Sanitize one mail file: write the message that would be delivered.
     Sanitize(cmd::sanitize::Args),
     /// Validate a config file (or the embedded default) and report the first error.
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Command::Serve { config } => cmd::serve::run(config.as_deref()),
         Command::Quarantine(args) => cmd::quarantine::run(args),
         Command::Sanitize(args) => cmd::sanitize::run(args),
+        Command::User(args) => cmd::user::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
         Command::CheckConfig { config } => cmd::check_config::run(config.as_deref()),
         Command::Worker(args) => cmd::worker::run(args),
         Command::Convert(args) => cmd::convert::run(args),

@@ -216,7 +216,7 @@ fn not_found(id: &QueueId) -> Failure {
 }
 
 /// Who is acting, for the log: --by, else the user behind sudo, else $USER.
-fn operator(by: Option<String>) -> String {
+pub(crate) fn operator(by: Option<String>) -> String {
     by.or_else(|| std::env::var("SUDO_USER").ok())
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "unknown".into())

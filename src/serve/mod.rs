@@ -12,6 +12,7 @@
 //! Data flows one way: no stage calls back into the one before it; the
 //! only loop is through the spool's `deferred` state.
 
+mod console;
 mod counters;
 mod intake;
 mod pipeline;
@@ -24,7 +25,7 @@ use mukaika_config::Config;
 use mukaika_quarantine::{FsQuarantine, Quarantine};
 use mukaika_relay::Relay;
 use mukaika_spool::{FsSpool, QueueId, Spool};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tracing::{info, warn};
 
 use mukaika_spool::unix_now;
@@ -46,8 +47,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let quarantine: Arc<dyn Quarantine> =
         Arc::new(FsQuarantine::open(&config.quarantine).context("opening the quarantine")?);
     let relay = Arc::new(Relay::new(&config.relay).context("setting up the relay")?);
+    let metrics = counters::install(&config.metrics.listen)?;
     if !config.metrics.listen.is_empty() {
-        counters::install(&config.metrics.listen)?;
         info!(listen = %config.metrics.listen, "metrics served at /metrics");
     }
     let scanner = mukaika_scan::Scanner::new(&config.scanner).context("setting up the scanner")?;
@@ -59,11 +60,27 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     info!(?recovery, "spool recovered");
 
+    // A restart is an operator's act: deferred mail is tried at once.
+    let now = unix_now();
+    spool.flush(None, now)?;
     let (work_tx, work_rx) = mpsc::unbounded_channel::<QueueId>();
-    for id in spool.incoming()?.into_iter().chain(spool.due(unix_now())?) {
+    for id in spool.incoming()?.into_iter().chain(spool.due(now)?) {
         let _ = work_tx.send(id);
     }
 
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // The console's "retry now" wakes the scheduler's queue run.
+    let queue_run = Arc::new(Notify::new());
+    console::start(
+        &config,
+        spool.clone(),
+        quarantine.clone(),
+        relay.clone(),
+        metrics,
+        queue_run.clone(),
+        wait_for(stop_rx.clone()),
+    )
+    .await?;
     let tls = mukaika_ingress::load_tls(&config.ingress).context("loading the TLS certificate")?;
     let listener = tokio::net::TcpListener::bind(&config.ingress.listen)
         .await
@@ -76,11 +93,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "mukaika serve started"
     );
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let pipeline = Arc::new(Pipeline {
         spool: spool.clone(),
         quarantine: quarantine.clone(),
-        relay,
+        relay: relay.clone(),
         sanitizer: Sanitizer {
             policy: Arc::new(policy),
             scanner,
@@ -109,6 +125,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         quarantine,
         work_tx,
         config.pipeline.queue_run_secs,
+        queue_run,
         stop_rx.clone(),
     ));
 
@@ -178,13 +195,15 @@ async fn dispatch(
     let _ = slots.acquire_many(in_flight as u32).await;
 }
 
-/// Every `interval` seconds: deferred messages that are due go back to the
+/// Every `interval` seconds, or at once when `now` is notified (a flush
+/// in the console): deferred messages that are due go back to the
 /// workers; once an hour, quarantine records past retention are purged.
 async fn schedule(
     spool: Arc<dyn Spool>,
     quarantine: Arc<dyn Quarantine>,
     work: mpsc::UnboundedSender<QueueId>,
     interval: u64,
+    now: Arc<Notify>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(Duration::from_secs(interval.max(1)));
@@ -192,6 +211,7 @@ async fn schedule(
     loop {
         tokio::select! {
             _ = tick.tick() => {}
+            _ = now.notified() => {}
             _ = stop.changed() => return,
         }
         let now = unix_now();
@@ -222,12 +242,20 @@ async fn wait_for(mut stop: tokio::sync::watch::Receiver<bool>) {
     let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
+/// Waits for SIGTERM or SIGINT. SIGHUP, which logrotate and admins send,
+/// is logged and ignored: a mail server never exits silently on it.
 async fn shutdown_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+    let mut hup = signal(SignalKind::hangup()).expect("installing a SIGHUP handler");
+    loop {
+        tokio::select! {
+            _ = term.recv() => return "SIGTERM",
+            _ = int.recv() => return "SIGINT",
+            _ = hup.recv() => warn!(
+                "SIGHUP received: reloading the configuration is not supported yet; restart to apply changes"
+            ),
+        }
     }
 }

@@ -211,6 +211,9 @@ impl Mukaika {
             format!("\"{}/quarantine\"", dir.path().display()),
         );
         set("pipeline.queue_run_secs", "1".into());
+        // Many relays run at once: no console unless a test asks for one
+        // (tests/serve/console.rs gives it a port and files of its own).
+        set("admin.listen", "\"off\"".into());
         set("pipeline.shutdown_grace_secs", "5".into());
         for (key, value) in overrides {
             set(key, (*value).to_owned());
@@ -298,6 +301,17 @@ impl Mukaika {
                 .arg("--config")
                 .arg(&self.config),
             None,
+        )
+    }
+
+    /// Runs `mukaika ARGS --config <this relay's config>` with `stdin`.
+    pub fn command_with_input(&self, args: &[&str], stdin: &[u8]) -> Output {
+        output(
+            Command::new(env!("CARGO_BIN_EXE_mukaika"))
+                .args(args)
+                .arg("--config")
+                .arg(&self.config),
+            Some(stdin),
         )
     }
 

@@ -3,8 +3,10 @@
 //! hop, the real spool and quarantine on disk. `scripts/test` installs the
 //! tools; a missing one fails the test, it never skips.
 
+mod browser;
 #[path = "../../crates/scan/tests/support/mod.rs"]
 mod clamd;
+mod console;
 mod convert;
 mod harness;
 mod scanning;

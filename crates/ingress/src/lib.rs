@@ -103,7 +103,7 @@ pub use error::{Error, Result};
 pub use listener::serve;
 pub use mukaika_spool::{Envelope, QueueId, Stage};
 pub use policy::recipient_allowed;
-pub use tls::{load_tls, server_config};
+pub use tls::{load_pem, load_tls, server_config};
 
 /// What ingress hands accepted mail to (the daemon implements it with the
 /// spool).

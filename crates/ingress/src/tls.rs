@@ -28,6 +28,12 @@ pub fn load_tls(config: &Config) -> Result<Option<Arc<ServerConfig>>> {
         .key
         .as_deref()
         .ok_or(Error::MissingTlsFile { key: "tls.key" })?;
+    load_pem(cert_path, key_path).map(Some)
+}
+
+/// The server config of a PEM certificate chain and key: for ingress, and
+/// for the operator console's HTTPS.
+pub fn load_pem(cert_path: &Path, key_path: &Path) -> Result<Arc<ServerConfig>> {
     let certs = CertificateDer::pem_file_iter(cert_path)
         .and_then(|certs| certs.collect::<std::result::Result<Vec<_>, _>>())
         .map_err(|e| pem_error(cert_path, e))?;
@@ -38,7 +44,7 @@ pub fn load_tls(config: &Config) -> Result<Option<Arc<ServerConfig>>> {
         });
     }
     let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| pem_error(key_path, e))?;
-    server_config(certs, key).map(Some)
+    server_config(certs, key)
 }
 
 /// A server configuration for a chain and key already in memory (tests,

@@ -220,6 +220,9 @@ pub enum EventKind {
     ReleaseRequested,
     /// An approver refused a release request.
     ReleaseRefused,
+    /// An administrator removed the message from the queue (its original
+    /// stays here).
+    Dequeued,
 }
 
 impl EventKind {
@@ -236,6 +239,7 @@ impl EventKind {
             EventKind::ReleaseFailed => "release_failed",
             EventKind::ReleaseRequested => "release_requested",
             EventKind::ReleaseRefused => "release_refused",
+            EventKind::Dequeued => "dequeued",
         }
     }
 }
@@ -255,6 +259,7 @@ impl EventKind {
             ReleaseFailed,
             ReleaseRequested,
             ReleaseRefused,
+            Dequeued,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)

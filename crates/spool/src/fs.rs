@@ -29,7 +29,7 @@ use tracing::{debug, warn};
 use crate::format::{self, Peek};
 use crate::unix_now;
 use crate::{
-    Config, Counts, Entry, Envelope, Error, QueueId, Recovery, Result, Spool, Stage, State,
+    Config, Counts, Entry, Envelope, Error, QueueId, Queued, Recovery, Result, Spool, Stage, State,
     StateCount,
 };
 
@@ -641,6 +641,84 @@ impl Spool for FsSpool {
             high_water: self.high_water,
         })
     }
+
+    fn list(&self) -> Result<Vec<Queued>> {
+        let ids: Vec<(State, QueueId)> = {
+            let mut index = self.index();
+            [State::Incoming, State::Active, State::Deferred]
+                .into_iter()
+                .flat_map(|state| {
+                    let ids: Vec<QueueId> = index.queue(state).entries.keys().cloned().collect();
+                    ids.into_iter().map(move |id| (state, id))
+                })
+                .collect()
+        };
+        let mut queued = Vec::with_capacity(ids.len());
+        for (state, id) in ids {
+            // An entry that moved meanwhile is listed where it went next time.
+            if let Some((size, Peek::Ok(envelope))) = peek_file(&self.path(state, &id))? {
+                queued.push(Queued {
+                    id,
+                    state,
+                    envelope,
+                    size,
+                });
+            }
+        }
+        queued.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(queued)
+    }
+
+    fn flush(&self, id: Option<&QueueId>, now: u64) -> Result<Vec<QueueId>> {
+        let mut index = self.index();
+        let mut made_due = Vec::new();
+        for (entry, slot) in index.deferred.entries.iter_mut() {
+            if id.is_none_or(|id| id == entry) && slot.next_attempt > now {
+                slot.next_attempt = now;
+                made_due.push(entry.clone());
+            }
+        }
+        Ok(made_due)
+    }
+
+    fn remove(&self, id: &QueueId) -> Result<Option<Entry>> {
+        // Out of the index first, so that nobody claims it meanwhile.
+        let found = {
+            let mut index = self.index();
+            [State::Incoming, State::Deferred]
+                .into_iter()
+                .find_map(|state| index.queue(state).remove(id).map(|slot| (state, slot)))
+        };
+        let Some((from, slot)) = found else {
+            return Ok(None);
+        };
+        let path = self.path(from, id);
+        let restore = |e: Error| {
+            self.index().queue(from).insert(id.clone(), slot);
+            e
+        };
+        let bytes = fs::read(&path)
+            .map_err(Error::io("reading", &path))
+            .map_err(restore)?;
+        let (envelope, message) = format::decode(&bytes).map_err(|reason| {
+            restore(Error::Corrupt {
+                id: id.clone(),
+                path: path.clone(),
+                reason,
+            })
+        })?;
+        let entry = Entry {
+            id: id.clone(),
+            envelope,
+            message: message.to_vec(),
+        };
+        fs::remove_file(&path)
+            .map_err(Error::io("removing", &path))
+            .map_err(restore)?;
+        self.sync_dir(self.state_dir(from))?;
+        debug!(queue_id = %id, state = %from, "removed from the queue");
+        Ok(Some(entry))
+    }
 }
 
 /// Creates a directory (and its parents) 0700 if missing.
@@ -1198,5 +1276,63 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spool: Arc<dyn Spool> = Arc::new(open(dir.path()));
         assert_eq!(spool.recover().unwrap(), Recovery::default());
+    }
+
+    #[test]
+    fn list_flush_and_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = open(dir.path());
+        let waiting = spool.enqueue(&envelope(Stage::Original), b"first").unwrap();
+        let later = spool
+            .enqueue(&envelope(Stage::Original), b"second")
+            .unwrap();
+        spool.claim(&later).unwrap().unwrap();
+        let mut sanitized = envelope(Stage::Sanitized);
+        sanitized.next_attempt = 5_000;
+        sanitized.last_error = Some("451 try later".into());
+        spool.defer(&later, &sanitized, b"sanitized").unwrap();
+
+        let listed = spool.list().unwrap();
+        let states: Vec<(QueueId, State)> =
+            listed.iter().map(|q| (q.id.clone(), q.state)).collect();
+        assert_eq!(
+            states,
+            [
+                (waiting.clone(), State::Incoming),
+                (later.clone(), State::Deferred)
+            ]
+        );
+        assert_eq!(
+            listed[1].envelope.last_error.as_deref(),
+            Some("451 try later")
+        );
+        assert!(listed[1].size > 9);
+
+        // Flush makes it due now, once; a named flush touches only that one.
+        assert!(spool.due(1_000).unwrap().is_empty());
+        assert!(
+            spool.flush(Some(&waiting), 1_000).unwrap().is_empty(),
+            "not deferred"
+        );
+        assert_eq!(
+            spool.flush(None, 1_000).unwrap(),
+            std::slice::from_ref(&later)
+        );
+        assert_eq!(spool.due(1_000).unwrap(), std::slice::from_ref(&later));
+        assert!(spool.flush(None, 1_000).unwrap().is_empty(), "already due");
+
+        // Remove gives back what it removes, durably; an active entry stays.
+        let removed = spool.remove(&later).unwrap().unwrap();
+        assert_eq!(removed.message, b"sanitized");
+        assert_eq!(removed.envelope.stage, Stage::Sanitized);
+        assert!(!spool.path(State::Deferred, &later).exists());
+        assert_eq!(spool.remove(&later).unwrap(), None);
+        spool.claim(&waiting).unwrap().unwrap();
+        assert_eq!(
+            spool.remove(&waiting).unwrap(),
+            None,
+            "active: being worked on"
+        );
+        assert_eq!(spool.counts().unwrap().queued(), 1);
     }
 }

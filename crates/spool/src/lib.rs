@@ -160,6 +160,33 @@ pub trait Spool: Send + Sync {
     /// Messages and bytes per state, for back-pressure and metrics. Cheap:
     /// called on every MAIL command.
     fn counts(&self) -> Result<Counts>;
+
+    /// Every message in incoming, active and deferred, with its envelope,
+    /// oldest first: `mailq` for the console.
+    fn list(&self) -> Result<Vec<Queued>>;
+
+    /// Makes deferred entries due now, all of them or the one given, and
+    /// returns those it made due. Not written to disk: an entry is tried
+    /// at once, and its next `defer` writes the next time anyway.
+    fn flush(&self, id: Option<&QueueId>, now: u64) -> Result<Vec<QueueId>>;
+
+    /// Takes an entry out of incoming or deferred for good, durably, and
+    /// returns it so that the caller can keep the original; `None` if it
+    /// is in neither (an active entry is being worked on: not removed).
+    fn remove(&self, id: &QueueId) -> Result<Option<Entry>>;
+}
+
+/// One queued message, as the console's queue page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Queued {
+    /// Its queue ID.
+    pub id: QueueId,
+    /// Where it is.
+    pub state: State,
+    /// Its envelope as last stored (attempts, next attempt, last error).
+    pub envelope: Envelope,
+    /// Its file's size.
+    pub size: u64,
 }
 
 /// A claimed message.
@@ -174,7 +201,8 @@ pub struct Entry {
 }
 
 /// A spool state: a directory of the file backend, a lowercase noun.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum State {
     /// Accepted, waiting for the sanitizer.
     Incoming,
