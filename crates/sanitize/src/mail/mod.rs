@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod charset;
+pub mod encoded_words;
 pub mod filename;
 pub mod headers;
 pub mod limits;
