@@ -194,7 +194,7 @@ fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
 }
 
 /// An addr-spec as it may appear between angle brackets, or nothing.
-fn clean_address(address: &str) -> Option<String> {
+pub(crate) fn clean_address(address: &str) -> Option<String> {
     let address = address.trim();
     let valid = address.len() <= 320
         && address.contains('@')

@@ -8,3 +8,4 @@ pub mod headers;
 pub mod limits;
 pub mod mime;
 pub mod notice;
+pub mod supply;
