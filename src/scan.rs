@@ -176,7 +176,12 @@ impl Sanitizer {
     }
 
     /// The notice that holds `raw` for `reason`.
-    pub async fn hold(&self, raw: Arc<Vec<u8>>, reason: HoldReason, context: &Context) -> Sanitized {
+    pub async fn hold(
+        &self,
+        raw: Arc<Vec<u8>>,
+        reason: HoldReason,
+        context: &Context,
+    ) -> Sanitized {
         if let Engine::Workers(pool) = &self.engine {
             match pool.hold(&raw, reason, context).await {
                 Ok(held) if mukaika_verify::verify(&held.message).is_ok() => return held,

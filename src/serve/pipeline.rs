@@ -76,7 +76,11 @@ impl Pipeline {
         let sanitized = match self.sanitizer.run(original.clone(), &context).await? {
             scan::Outcome::Done(sanitized) => sanitized,
             scan::Outcome::NoVerdict(why) => match self.without_verdict(&id, &mut envelope, why) {
-                Some(reason) => self.sanitizer.hold(original.clone(), reason, &context).await,
+                Some(reason) => {
+                    self.sanitizer
+                        .hold(original.clone(), reason, &context)
+                        .await
+                }
                 None => {
                     let (spool, id) = (self.spool.clone(), id.clone());
                     return self

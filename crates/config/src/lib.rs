@@ -595,9 +595,7 @@ mod tests {
             r#"["::ffff:0.0.0.0/96"]"#,
             r#"["2000::/4", "3000::/4"]"#,
         ] {
-            let text = format!(
-                "[ingress]\naccept_domains = [\"*\"]\nallow_clients = {clients}\n"
-            );
+            let text = format!("[ingress]\naccept_domains = [\"*\"]\nallow_clients = {clients}\n");
             let err = Config::parse(&text, "f.toml", Some(Config::embedded())).unwrap_err();
             assert_eq!(
                 (err.line, err.key.as_deref()),
@@ -613,9 +611,8 @@ mod tests {
             (r#"["*"]"#, r#"["0.0.0.0/1"]"#),
             (r#"["*"]"#, r#"["127.0.0.0/8", "::1/128"]"#),
         ] {
-            let text = format!(
-                "[ingress]\naccept_domains = {domains}\nallow_clients = {clients}\n"
-            );
+            let text =
+                format!("[ingress]\naccept_domains = {domains}\nallow_clients = {clients}\n");
             let parsed = Config::parse(&text, "f.toml", Some(Config::embedded()));
             assert!(parsed.is_ok(), "{domains} {clients}: {:?}", parsed.err());
         }

@@ -42,9 +42,9 @@ impl Context {
         self.request_url.as_deref().map(str::trim).filter(|url| {
             !url.is_empty()
                 && url.chars().count() <= 2_000
-                && !url
-                    .chars()
-                    .any(|c| c.is_control() || c.is_whitespace() || crate::mail::headers::is_bidi_control(c))
+                && !url.chars().any(|c| {
+                    c.is_control() || c.is_whitespace() || crate::mail::headers::is_bidi_control(c)
+                })
         })
     }
 }

@@ -35,7 +35,10 @@ fn issue_16_missing_from_and_date_are_supplied_from_the_envelope() {
     let out = run(raw.as_bytes(), context("kikaku@example.jp"));
     assert_eq!(out.report.verdict, Verdict::Sanitized);
     assert_eq!(out.report.supplied_headers, ["from", "date"]);
-    assert_eq!(out.report.from, None, "the report names the original's From");
+    assert_eq!(
+        out.report.from, None,
+        "the report names the original's From"
+    );
     let message = parsed(&out.message);
     let from = message.from().and_then(|f| f.first()).unwrap();
     assert_eq!(from.address(), Some("kikaku@example.jp"));
@@ -83,7 +86,8 @@ fn a_mail_with_from_and_date_gets_nothing_supplied() {
 
 #[test]
 fn issue_17_the_queue_id_is_in_the_header_and_the_notice() {
-    let raw = b"From: a@example.jp\r\nDate: Thu, 14 Nov 2024 10:30:00 +0900\r\nSubject: s\r\n\r\nx\r\n";
+    let raw =
+        b"From: a@example.jp\r\nDate: Thu, 14 Nov 2024 10:30:00 +0900\r\nSubject: s\r\n\r\nx\r\n";
     let out = run(raw, context("a@example.jp"));
     let message = parsed(&out.message);
     assert_eq!(

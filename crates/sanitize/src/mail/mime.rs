@@ -444,6 +444,11 @@ impl Walker<'_> {
         if attachment::is_encrypted_package(input.bytes) {
             return Outcome::Hold("office-password");
         }
+        if input.detected.class == attachment::Class::LegacyOffice
+            && attachment::legacy_crypto::is_encrypted(input.bytes)
+        {
+            return Outcome::Hold("office-legacy-password");
+        }
         // Counted the same way in both runs, so the same documents pass.
         if self.conversions == self.policy.limits.max_conversions {
             return Outcome::Remove("office-conversion-limit");

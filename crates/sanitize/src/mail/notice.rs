@@ -294,6 +294,10 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
             "パスワード付きのOfficeファイル",
             "a password-protected Office file",
         ),
+        "office-legacy-password" => (
+            "パスワード付き（暗号化）の旧形式Officeファイル（doc・xls・ppt）",
+            "a password-protected (encrypted) legacy Office file: doc, xls or ppt",
+        ),
         "office-not-ooxml"
         | "office-corrupt"
         | "office-too-large"

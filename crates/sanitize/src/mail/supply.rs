@@ -93,7 +93,12 @@ mod tests {
         assert_eq!(s.from.as_deref(), Some("kikaku@example.jp"));
         assert_eq!(h.from_text(), "kikaku@example.jp");
         assert_eq!(s.names(), ["from"]);
-        for sender in [Some(""), None, Some("not an address"), Some("a@b>\r\nBcc: x@y")] {
+        for sender in [
+            Some(""),
+            None,
+            Some("not an address"),
+            Some("a@b>\r\nBcc: x@y"),
+        ] {
             let mut h = KeptHeaders::default();
             let s = missing(&mut h, &context(sender, None));
             assert_eq!(h.from_text(), UNKNOWN_SENDER, "{sender:?}");

@@ -763,7 +763,12 @@ mod tests {
             assert_eq!(defang(text), text);
         }
         // As an anchor's target: dropped, the text stays.
-        for href in ["\\\\fs01\\s\\x.lnk", "\\/fs01/s", "/\\fs01\\s", "file://fs01/s"] {
+        for href in [
+            "\\\\fs01\\s\\x.lnk",
+            "\\/fs01/s",
+            "/\\fs01\\s",
+            "file://fs01/s",
+        ] {
             let (out, stats) = anchor("手順書", href, LinkMode::Keep);
             assert_eq!((out.as_str(), stats.removed), ("手順書", 1), "{href}");
         }
