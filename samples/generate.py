@@ -331,6 +331,131 @@ def macro_docm():
     return buf.getvalue()
 
 
+def cfb(streams, clsid=b"\0" * 16):
+    """A compound file (MS-CFB version 3, 512-byte sectors) whose root holds
+    `streams`, [(name, bytes)]. Each stream is padded to 4096 bytes, the
+    mini-stream cutoff, so none needs the mini stream. Siblings form a
+    sorted right-leaning chain, all black (valid, if not balanced)."""
+    SEC, END, FREE, FATSECT, NOSTREAM = 512, 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+    body = bytearray()
+    placed = []
+    for name, data in streams:
+        data = data + b"\0" * max(0, 4096 - len(data))
+        placed.append((name, len(body) // SEC, len(data)))
+        body += data + b"\0" * (-len(data) % SEC)
+    n_data = len(body) // SEC
+    n_dir = (len(placed) + 1 + 3) // 4
+    n_fat = 1
+    while n_data + n_dir + n_fat > n_fat * 128:
+        n_fat += 1
+    fat = []
+    for _, start, size in placed:
+        n = (size + SEC - 1) // SEC
+        fat += [start + i + 1 for i in range(n - 1)] + [END]
+    dir_start = n_data
+    fat += [dir_start + i + 1 for i in range(n_dir - 1)] + [END]
+    fat += [FATSECT] * n_fat
+    fat += [FREE] * (n_fat * 128 - len(fat))
+    order = sorted(range(len(placed)), key=lambda i: (len(placed[i][0]), placed[i][0].upper()))
+    right = {a: b + 1 for a, b in zip(order, order[1:])}
+
+    def entry(name, kind, child, rsib, start, size, entry_clsid=b"\0" * 16):
+        n = (name + "\0").encode("utf-16-le") if name else b""
+        e = n + b"\0" * (64 - len(n))
+        e += struct.pack("<HBB", len(n), kind, 1)
+        e += struct.pack("<III", NOSTREAM, rsib, child)
+        e += entry_clsid + b"\0" * 20
+        return e + struct.pack("<IQ", start, size)
+
+    directory = entry("Root Entry", 5, order[0] + 1 if order else NOSTREAM, NOSTREAM, END, 0, clsid)
+    for i, (name, start, size) in enumerate(placed):
+        directory += entry(name, 2, NOSTREAM, right.get(i, NOSTREAM), start, size)
+    while len(directory) < n_dir * SEC:
+        directory += entry("", 0, NOSTREAM, NOSTREAM, 0, 0)
+    difat = list(range(n_data + n_dir, n_data + n_dir + n_fat)) + [FREE] * (109 - n_fat)
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16
+    header += struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
+    header += struct.pack("<IIIIIIIII", 0, n_fat, dir_start, 0, 4096, END, 0, END, 0)
+    header += struct.pack("<109I", *difat)
+    assert len(header) == SEC
+    fat_bytes = struct.pack("<%dI" % len(fat), *fat)
+    return header + bytes(body) + directory + fat_bytes
+
+
+def word_fib(flags):
+    """The start of a WordDocument stream: a FIB with these flags (0x0100:
+    fEncrypted; 0x8000: fObfuscated, XOR)."""
+    fib = bytearray(64)
+    fib[0:4] = struct.pack("<HH", 0xA5EC, 0x00C1)
+    fib[0x0A:0x0C] = struct.pack("<H", flags)
+    return bytes(fib)
+
+
+def xls_records(records):
+    return b"".join(struct.pack("<HH", kind, len(data)) + data for kind, data in records)
+
+
+def encrypted_doc():
+    """Word 97-2003 encrypted with RC4 CryptoAPI: fEncrypted in the FIB."""
+    return cfb([("WordDocument", word_fib(0x0100)), ("1Table", b"\x04\x00\x02\x00" + b"\0" * 60)])
+
+
+def obfuscated_xls():
+    """Excel 97-2003 with XOR obfuscation: FilePass (type 0) after BOF."""
+    bof = struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0)
+    return cfb([("Workbook", xls_records([(0x0809, bof), (0x002F, struct.pack("<HHH", 0, 0x1234, 0x5678)),
+                                          (0x000A, b"")]))])
+
+
+def encrypted_ppt():
+    """PowerPoint 97-2003 encrypted: the Current User headerToken says so."""
+    user = struct.pack("<HHI", 0, 0x0FF6, 20) + struct.pack("<II", 20, 0xF3D1C4DF) + b"\0" * 12
+    return cfb([("PowerPoint Document", b"\0" * 64), ("Current User", user),
+                ("EncryptedSummary", b"\0" * 64)])
+
+
+def msi_stub():
+    """An OLE2 file whose root CLSID is MSI's (000C1084-…-46); no tables."""
+    clsid = bytes([0x84, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46])
+    return cfb([("\u4840\u3f3f\u4577\u446c", b"inert")], clsid)
+
+
+def lnk_stub():
+    """A shell link header (MS-SHLLINK): size 0x4C, its CLSID, no target."""
+    return struct.pack("<I", 0x4C) + bytes.fromhex("0114020000000000c000000000000046") + b"\0" * 56
+
+
+def iso9660_stub():
+    """An ISO 9660 image: the primary volume descriptor at sector 16."""
+    return b"\0" * 0x8000 + b"\x01CD001\x01" + b"\0" * (0x800 - 7) + b"\xffCD001\x01" + b"\0" * (0x800 - 7)
+
+
+def udf_stub():
+    """A UDF-only image (no ISO 9660 bridge): BEA01, NSR02, TEA01 at 16-18."""
+    out = b"\0" * 0x8000
+    for ident in (b"BEA01", b"NSR02", b"TEA01"):
+        out += b"\x00" + ident + b"\x01" + b"\0" * (0x800 - 7)
+    return out
+
+
+def vhd_stub():
+    """A fixed VHD: 1 KB of disk, then the 512-byte footer ("conectix")."""
+    return b"\0" * 1024 + b"conectix" + struct.pack(">II", 2, 0x10000) + b"\0" * 496
+
+
+def vhdx_stub():
+    return b"vhdxfile" + "MUKAIKA INERT".encode("utf-16-le") + b"\0" * 100
+
+
+def onenote_stub():
+    guid = bytes([0xE4, 0x52, 0x5C, 0x7B, 0x8C, 0xD8, 0xA7, 0x4D, 0xAE, 0xB1, 0x53, 0x78, 0xD0, 0x29, 0x96, 0xD3])
+    return guid + b"\0" * 112
+
+
+def chm_stub():
+    return b"ITSF" + struct.pack("<II", 3, 0x60) + b"\0" * 84
+
+
 def png_1x1():
     def chunk(kind, payload):
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
@@ -558,6 +683,30 @@ def _():
     return message(lines, multipart("b019", [text_part("資料を添付します。\n"), attachment]))
 
 
+def b_words_split(data, charset, every):
+    """RFC 2047 B words of `every` bytes each, cut wherever that falls:
+    inside a character, or inside an ISO-2022-JP escape (as real mailers do)."""
+    return "\r\n ".join("=?%s?B?%s?=" % (charset, base64.b64encode(data[i:i + every]).decode())
+                         for i in range(0, len(data), every))
+
+
+@sample("020-encoded-words-split-inside-characters")
+def _():
+    # Issue 16: Subject in UTF-8 words cut every 7 bytes, the sender's name
+    # in ISO-2022-JP words cut every 5 (through ESC $ B), the filename in
+    # UTF-8 Q words cut every 4 bytes.
+    subject = b_words_split("庁内システム更新のお知らせ".encode("utf-8"), "UTF-8", 7)
+    name = b_words_split(cp50221("情報政策課 山田"), "ISO-2022-JP", 5)
+    raw = "更新手順書（第二版）.txt".encode("utf-8")
+    fname = " ".join("=?UTF-8?Q?%s?=" % "".join("=%02X" % b for b in raw[i:i + 4]) for i in range(0, len(raw), 4))
+    attachment = part(['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit",
+                       'Content-Disposition: attachment;\r\n filename="%s"' % fname],
+                      crlf_bytes("手順本文\n".encode("utf-8")))
+    lines = head(20, subject, frm="%s <yamada@example.jp>" % name,
+                 extra=['Content-Type: multipart/mixed; boundary="b020"'])
+    return message(lines, multipart("b020", [text_part("更新手順を添付します。\n"), attachment]))
+
+
 # 1xx: HTML and links ------------------------------------------------------------
 
 SCRIPT_HTML = """<!DOCTYPE html>
@@ -661,6 +810,20 @@ def _():
             "危険: javascript:alert(1)\n"
             "連絡先: mailto:info@example.jp\n")
     lines = head(106, "Please log in",
+                 extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit"])
+    return message(lines, crlf_bytes(body.encode("utf-8")))
+
+
+@sample("107-unc-and-file-links")
+def _():
+    # Issue 16: UNC paths and file: links open a share (and send the
+    # reader's Windows credentials to it): removed in every profile.
+    body = ("手順書: \\\\fs01.example.lg.jp\\soumu\\manual.lnk\n"
+            "IPで: \\\\192.0.2.7\\share\\x.lnk\n"
+            "別の形: file://fs02.example.lg.jp/share/tool.lnk\n"
+            "ローカル: file:///C:/Windows/System32/calc.exe\n"
+            "ふつうのパス: C:\\Users\\soumu\\memo.txt\n")
+    lines = head(107, "UNC paths",
                  extra=['Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit"])
     return message(lines, crlf_bytes(body.encode("utf-8")))
 
@@ -928,6 +1091,33 @@ def _():
     return message(lines, multipart("b312", parts))
 
 
+@sample("316-legacy-office-encrypted")
+def _():
+    def attach(name, ctype, data):
+        return part(['Content-Type: %s; name="%s"' % (ctype, name), "Content-Transfer-Encoding: base64",
+                     'Content-Disposition: attachment; filename="%s"' % name], b64_lines(data) + "\r\n")
+    parts = [text_part("パスワード付きのファイルを送ります。\n"),
+             attach("keiyaku.doc", "application/msword", encrypted_doc()),
+             attach("meibo.xls", "application/vnd.ms-excel", obfuscated_xls()),
+             attach("setsumei.ppt", "application/vnd.ms-powerpoint", encrypted_ppt())]
+    lines = head(316, b_word("パスワード付き資料"), extra=['Content-Type: multipart/mixed; boundary="b316"'])
+    return message(lines, multipart("b316", parts))
+
+
+@sample("317-dangerous-containers")
+def _():
+    def attach(name, data):
+        return part(['Content-Type: application/octet-stream; name="%s"' % name, "Content-Transfer-Encoding: base64",
+                     'Content-Disposition: attachment; filename="%s"' % name], b64_lines(data) + "\r\n")
+    parts = [text_part("各種ファイルを送ります。\n"),
+             attach("shortcut.lnk", lnk_stub()), attach("disk.iso", iso9660_stub()),
+             attach("udf.img", udf_stub()), attach("disk.vhd", vhd_stub()),
+             attach("disk.vhdx", vhdx_stub()), attach("note.one", onenote_stub()),
+             attach("help.chm", chm_stub()), attach("setup.msi", msi_stub())]
+    lines = head(317, b_word("各種ファイル"), extra=['Content-Type: multipart/mixed; boundary="b317"'])
+    return message(lines, multipart("b317", parts))
+
+
 # 4xx: malformed MIME -----------------------------------------------------------------
 
 @sample("401-missing-final-boundary")
@@ -1028,6 +1218,17 @@ def _():
     parts = [part(['Content-Type: text/plain; charset="UTF-8"'], "part %d\n" % i) for i in range(600)]
     lines = head(411, "600 parts", extra=['Content-Type: multipart/mixed; boundary="b411"'])
     return message(lines, multipart("b411", parts))
+
+
+@sample("412-no-from-no-date")
+def _():
+    # Issue 16: no From and no Date. Offline no envelope is known: From is
+    # supplied as unknown-sender@invalid (serve uses the envelope sender,
+    # and the arrival time as Date).
+    body = "差出人と日付のないメールです。NO-FROM-BODY\n"
+    lines = ["To: " + TO, "Subject: " + b_word("差出人なし"), "Message-ID: <sample-412@samples.mukaika.invalid>",
+             "MIME-Version: 1.0", 'Content-Type: text/plain; charset="UTF-8"', "Content-Transfer-Encoding: 8bit"]
+    return message(lines, crlf_bytes(body.encode("utf-8")))
 
 
 # 5xx: profiles -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use mukaika_sanitize::{
-    Converted, HoldReason, OnInfected, Policy, Sanitized, Scan, Threat, ToConvert,
+    Context, Converted, HoldReason, OnInfected, Policy, Sanitized, Scan, Threat, ToConvert,
 };
 use mukaika_scan::{Error as ScanError, Scanner, Verdict};
 use mukaika_worker::Pool;
@@ -92,9 +92,11 @@ impl Sanitizer {
     /// The message to deliver and its report; with a scanner, only once
     /// clamd has given a verdict on the raw message and every part. An
     /// error means the core panicked (a bug): the caller keeps the mail.
-    pub async fn run(&self, raw: Arc<Vec<u8>>) -> anyhow::Result<Outcome> {
+    /// `context` is what the caller knows of the message besides its bytes
+    /// (none of it for the offline command).
+    pub async fn run(&self, raw: Arc<Vec<u8>>, context: &Context) -> anyhow::Result<Outcome> {
         // The raw message is scanned while the core works on it.
-        let first = self.core(raw.clone(), true, Vec::new(), Vec::new());
+        let first = self.core(raw.clone(), context, true, Vec::new(), Vec::new());
         let (whole, first) = match &self.scanner {
             Some(scanner) => {
                 let (whole, first) = tokio::join!(scan_one(scanner, &raw, None), first);
@@ -125,7 +127,7 @@ impl Sanitizer {
             self.convert(to_convert, &found).await
         };
         Ok(Outcome::Done(
-            self.core(raw, false, found, converted).await?,
+            self.core(raw, context, false, found, converted).await?,
         ))
     }
 
@@ -176,9 +178,14 @@ impl Sanitizer {
     }
 
     /// The notice that holds `raw` for `reason`.
-    pub async fn hold(&self, raw: Arc<Vec<u8>>, reason: HoldReason) -> Sanitized {
+    pub async fn hold(
+        &self,
+        raw: Arc<Vec<u8>>,
+        reason: HoldReason,
+        context: &Context,
+    ) -> Sanitized {
         if let Engine::Workers(pool) = &self.engine {
-            match pool.hold(&raw, reason).await {
+            match pool.hold(&raw, reason, context).await {
                 Ok(held) if mukaika_verify::verify(&held.message).is_ok() => return held,
                 Ok(_) => tracing::error!(
                     stage = "verifier",
@@ -190,12 +197,12 @@ impl Sanitizer {
             }
             // The daemon parses nothing of the mail: a notice without its
             // sender and subject; the envelope still routes it.
-            return mukaika_sanitize::held(b"", &self.policy, reason);
+            return mukaika_sanitize::held(b"", &self.policy, reason, context);
         }
-        let policy = self.policy.clone();
-        tokio::task::spawn_blocking(move || mukaika_sanitize::held(&raw, &policy, reason))
+        let (policy, owned) = (self.policy.clone(), context.clone());
+        tokio::task::spawn_blocking(move || mukaika_sanitize::held(&raw, &policy, reason, &owned))
             .await
-            .unwrap_or_else(|_| mukaika_sanitize::held(b"", &self.policy, reason))
+            .unwrap_or_else(|_| mukaika_sanitize::held(b"", &self.policy, reason, context))
     }
 
     /// One run of the core, then the verifier on what it made: the first
@@ -205,6 +212,7 @@ impl Sanitizer {
     async fn core(
         &self,
         raw: Arc<Vec<u8>>,
+        context: &Context,
         first: bool,
         threats: Vec<Threat>,
         converted: Vec<Converted>,
@@ -218,6 +226,7 @@ impl Sanitizer {
                     threats: &threats,
                     convert,
                     converted: &converted,
+                    context: context.clone(),
                 };
                 match pool.sanitize(&raw, &scan).await {
                     Ok(sanitized) => sanitized,
@@ -227,19 +236,20 @@ impl Sanitizer {
                             .increment(1);
                         tracing::error!(stage = "worker", reason = reason.as_str(), error = %failure,
                             "the worker failed on this message; it is held");
-                        return Ok(self.hold(raw, reason).await);
+                        return Ok(self.hold(raw, reason, context).await);
                     }
                 }
             }
             Engine::InProcess { slots } => {
                 let _slot = slots.acquire().await?;
-                let (raw, policy) = (raw.clone(), self.policy.clone());
+                let (raw, policy, context) = (raw.clone(), self.policy.clone(), context.clone());
                 tokio::task::spawn_blocking(move || {
                     let scan = Scan {
                         extract,
                         threats: &threats,
                         convert,
                         converted: &converted,
+                        context,
                     };
                     mukaika_sanitize::sanitize_with(&raw, &policy, &scan)
                 })
@@ -252,7 +262,9 @@ impl Sanitizer {
             Ok(sanitized) => Ok(sanitized),
             Err(extracted) => Ok(Sanitized {
                 extracted,
-                ..self.hold(raw, HoldReason::OutputVerificationFailed).await
+                ..self
+                    .hold(raw, HoldReason::OutputVerificationFailed, context)
+                    .await
             }),
         }
     }
@@ -460,7 +472,11 @@ mod tests {
         bad.message = b"From: a@example.jp\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n".to_vec();
         assert!(verify(bad, &sanitizer.policy).is_err());
         let held = sanitizer
-            .hold(Arc::new(raw.to_vec()), HoldReason::OutputVerificationFailed)
+            .hold(
+                Arc::new(raw.to_vec()),
+                HoldReason::OutputVerificationFailed,
+                &Context::default(),
+            )
             .await;
         assert_eq!(held.report.verdict, mukaika_sanitize::Verdict::Held);
         assert_eq!(

@@ -418,9 +418,12 @@ fn samples_meet_their_expectations_and_the_invariants() {
     });
 }
 
-/// BACKGROUND.md: attachment names are written as RFC 2231 *and* in the
-/// Outlook form (an encoded word in a quoted name=) for old clients. Kept
-/// apart from the test above so that this one gap does not hide others.
+/// Attachment names are written as RFC 2231 `filename*=` (the standard,
+/// what Thunderbird and Apple Mail read) *and* in the Outlook form, an
+/// RFC 2047 encoded word in a quoted `name=` (not standard, but what
+/// Outlook and older Japanese clients read), so every client shows the
+/// Japanese name. Kept apart from the test above so that this one gap
+/// does not hide others.
 #[test]
 fn delivered_attachments_carry_both_name_forms() {
     check_all("attachment name forms", |run, _, problems| {

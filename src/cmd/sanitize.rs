@@ -59,7 +59,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
             engine: Engine::Workers(pool),
             converter,
         };
-        Ok::<_, Failure>(match sanitizer.run(raw.clone()).await? {
+        // Offline there is no queue id, envelope or arrival time.
+        let offline = mukaika_sanitize::Context::default();
+        Ok::<_, Failure>(match sanitizer.run(raw.clone(), &offline).await? {
             Outcome::Done(sanitized) => sanitized,
             Outcome::NoVerdict(why @ NoVerdict::Unavailable(_))
                 if config.scanner.on_unavailable == OnUnavailable::Defer =>
@@ -68,7 +70,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
                     "no virus scan verdict ({why}); serve would keep this mail in the spool and retry"
                 )));
             }
-            Outcome::NoVerdict(why) => sanitizer.hold(raw.clone(), why.reason()).await,
+            Outcome::NoVerdict(why) => sanitizer.hold(raw.clone(), why.reason(), &offline).await,
         })
     })?;
     write_output(&args.out, &sanitized.message)?;

@@ -67,10 +67,20 @@ impl Pipeline {
                 "processing again after a restart: a duplicate delivery is possible");
         }
         let original = Arc::new(original);
-        let sanitized = match self.sanitizer.run(original.clone()).await? {
+        let context = mukaika_sanitize::Context {
+            queue_id: Some(id.to_string()),
+            envelope_sender: Some(envelope.sender.clone()),
+            received_at: Some(envelope.received_at),
+            request_url: None,
+        };
+        let sanitized = match self.sanitizer.run(original.clone(), &context).await? {
             scan::Outcome::Done(sanitized) => sanitized,
             scan::Outcome::NoVerdict(why) => match self.without_verdict(&id, &mut envelope, why) {
-                Some(reason) => self.sanitizer.hold(original.clone(), reason).await,
+                Some(reason) => {
+                    self.sanitizer
+                        .hold(original.clone(), reason, &context)
+                        .await
+                }
                 None => {
                     let (spool, id) = (self.spool.clone(), id.clone());
                     return self

@@ -274,6 +274,9 @@ impl Config {
                 return Err(located(format!("{section}.{key}"), message));
             }
         }
+        if let Some(message) = open_relay(&config.ingress) {
+            return Err(located("ingress.allow_clients".into(), message));
+        }
         if config.quarantine.retention_days == 0 {
             return Err(located(
                 "quarantine.retention_days".into(),
@@ -318,6 +321,62 @@ impl Config {
             ),
         })
     }
+}
+
+/// Why `ingress` makes an open relay, if it does: any recipient domain
+/// (`accept_domains = ["*"]`) for clients that cover the whole Internet
+/// (all of IPv4, directly or as IPv4-mapped IPv6, or all of the global
+/// IPv6 unicast space 2000::/3), so anyone could send anywhere through it
+/// and spammers would within hours. Coverage is of the networks together:
+/// `0.0.0.0/1` and `128.0.0.0/1` are the whole Internet too.
+fn open_relay(ingress: &mukaika_ingress::Config) -> Option<String> {
+    if !ingress.accept_domains.iter().any(|d| d == "*") {
+        return None;
+    }
+    // Each network as a range of the IPv6 space, IPv4 as IPv4-mapped.
+    let mut ranges: Vec<(u128, u128)> = ingress
+        .allow_clients
+        .iter()
+        .map(|net| {
+            let (first, last) = (net.network(), net.broadcast());
+            let wide = |ip: std::net::IpAddr| match ip {
+                std::net::IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+                std::net::IpAddr::V6(v6) => u128::from(v6),
+            };
+            (wide(first), wide(last))
+        })
+        .collect();
+    ranges.sort_unstable();
+    let covers = |first: u128, last: u128| {
+        let mut next = first;
+        for &(start, end) in &ranges {
+            if start > next {
+                break;
+            }
+            if end >= next {
+                if end >= last {
+                    return true;
+                }
+                next = end + 1;
+            }
+        }
+        false
+    };
+    let ipv4 = covers(0xffff_0000_0000, 0xffff_ffff_ffff);
+    let ipv6 = covers(0x2000 << 112, (0x4000 << 112) - 1);
+    (ipv4 || ipv6).then(|| {
+        format!(
+            "with accept_domains = [\"*\"] these networks ({}) make an open relay: anyone on \
+             the Internet could send mail to any domain through it; list the clients that may \
+             send (your MTA's address) or the domains to accept",
+            ingress
+                .allow_clients
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// Checks what serde cannot: ranges. Returns the offending key and why.
@@ -525,6 +584,38 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.key.as_deref(), Some("profiles.x.on_infected"));
+    }
+
+    #[test]
+    fn issue_16_an_open_relay_is_refused() {
+        for clients in [
+            r#"["0.0.0.0/0"]"#,
+            r#"["::/0"]"#,
+            r#"["192.0.2.1/32", "0.0.0.0/1", "128.0.0.0/1"]"#,
+            r#"["::ffff:0.0.0.0/96"]"#,
+            r#"["2000::/4", "3000::/4"]"#,
+        ] {
+            let text = format!("[ingress]\naccept_domains = [\"*\"]\nallow_clients = {clients}\n");
+            let err = Config::parse(&text, "f.toml", Some(Config::embedded())).unwrap_err();
+            assert_eq!(
+                (err.line, err.key.as_deref()),
+                (Some(3), Some("ingress.allow_clients")),
+                "{clients}: {err}"
+            );
+            assert!(err.message.contains("open relay"), "{err}");
+        }
+        // Closed: named domains, or clients short of the whole Internet.
+        for (domains, clients) in [
+            (r#"["lgwan.example.jp"]"#, r#"["0.0.0.0/0", "::/0"]"#),
+            (r#"["*"]"#, r#"["192.0.2.0/24", "2001:db8::/32"]"#),
+            (r#"["*"]"#, r#"["0.0.0.0/1"]"#),
+            (r#"["*"]"#, r#"["127.0.0.0/8", "::1/128"]"#),
+        ] {
+            let text =
+                format!("[ingress]\naccept_domains = {domains}\nallow_clients = {clients}\n");
+            let parsed = Config::parse(&text, "f.toml", Some(Config::embedded()));
+            assert!(parsed.is_ok(), "{domains} {clients}: {:?}", parsed.err());
+        }
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! # Layout
 //! - [`archive`]: zips unpacked in memory within bounds, nested ones too.
 //! - [`attachment`]: what an attachment really is, and what crosses for it.
+//! - [`context`]: what the caller knows that the message does not say (its
+//!   queue id, envelope sender, arrival), passed in [`Scan::context`].
 //! - [`image`]: images re-encoded from their pixels.
 //! - [`mail`]: limits on raw bytes, the MIME walk, charsets, kept headers,
 //!   the notice, and the output builder.
@@ -29,6 +31,7 @@
 
 pub mod archive;
 pub mod attachment;
+pub mod context;
 pub mod image;
 pub mod mail;
 pub mod ooxml;
@@ -43,13 +46,14 @@ use std::time::Instant;
 
 use mail_parser::MessageParser;
 
+pub use context::Context;
 pub use policy::{
     Limits, LinkMode, NoticeText, OnInfected, OutputCharset, Policy, TextAttachments,
 };
 pub use report::{Action, EntryReport, PartReport, Report, Threat, Timings, Verdict};
 pub use scanning::{CONVERT_EXTENSIONS, Converted, Extracted, Scan, ToConvert};
 
-use mail::{build, headers::KeptHeaders, limits, mime, notice};
+use mail::{build, headers::KeptHeaders, limits, mime, notice, supply};
 
 /// The result of sanitizing one message.
 #[derive(Debug, Clone)]
@@ -87,6 +91,7 @@ pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized 
             Verdict::Rejected,
             reason,
             policy,
+            &scan.context,
             start,
             timings,
         );
@@ -98,6 +103,7 @@ pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized 
             Verdict::Rejected,
             "unparseable",
             policy,
+            &scan.context,
             start,
             timings,
         );
@@ -119,11 +125,15 @@ pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized 
             Verdict::Rejected,
             "too-many-parts",
             policy,
+            &scan.context,
             start,
             timings,
         );
     }
 
+    // The report names the original's sender, not the one supplied.
+    let original_from = Some(headers.from_text()).filter(|f| !f.is_empty());
+    let supplied = supply::missing(&mut headers, &scan.context);
     let held = must_hold(scan, &content.parts, policy);
     let (verdict, reason) = if held {
         hold_for_virus(&mut content, &headers, scan);
@@ -135,7 +145,8 @@ pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized 
     // (the text that would have to contain it is hashed into it).
     let seed: String = content.parts.iter().map(|p| p.sha256.as_str()).collect();
     let boundary = format!("mukaika-{}", &mime::hex_sha256(seed.as_bytes())[..32]);
-    let mut text = notice::render(&content.changes, &policy.notice, verdict, reason);
+    let about = supply::about(&scan.context, &supplied);
+    let mut text = notice::render(&content.changes, &policy.notice, verdict, reason, &about);
     if !held {
         text.push('\n');
         text.push_str(&content.body);
@@ -147,6 +158,7 @@ pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized 
             attachments: if held { &[] } else { &content.attachments },
             verdict,
             boundary: &boundary,
+            queue_id: scan.context.header_queue_id(),
         },
         policy,
     );
@@ -159,8 +171,9 @@ pub fn sanitize_with(raw: &[u8], policy: &Policy, scan: &Scan<'_>) -> Sanitized 
             profile: policy.name.clone(),
             message_id,
             subject: headers.subject.clone(),
-            from: Some(headers.from_text()).filter(|f| !f.is_empty()),
+            from: original_from,
             reason: reason.map(Into::into),
+            supplied_headers: supplied.names(),
             parts: content.parts,
             threats: scan.threats.to_vec(),
             timings_us: timings,
@@ -251,7 +264,7 @@ impl HoldReason {
 /// The notice for a message held as a whole without being sanitized, for
 /// a `reason` found outside the core. Reads the bounded header section
 /// only, to address the notice.
-pub fn held(raw: &[u8], policy: &Policy, reason: HoldReason) -> Sanitized {
+pub fn held(raw: &[u8], policy: &Policy, reason: HoldReason, context: &Context) -> Sanitized {
     let headers = header_only(raw, policy);
     let message_id = headers.message_id.clone();
     refused(
@@ -260,6 +273,7 @@ pub fn held(raw: &[u8], policy: &Policy, reason: HoldReason) -> Sanitized {
         Verdict::Held,
         reason.as_str(),
         policy,
+        context,
         Instant::now(),
         Timings::default(),
     )
@@ -276,20 +290,25 @@ fn header_only(raw: &[u8], policy: &Policy) -> KeptHeaders {
 }
 
 /// The outcome for a message refused as a whole: a notice mail, no content.
+#[allow(clippy::too_many_arguments)]
 fn refused(
-    headers: KeptHeaders,
+    mut headers: KeptHeaders,
     message_id: Option<String>,
     verdict: Verdict,
     reason: &'static str,
     policy: &Policy,
+    context: &Context,
     start: Instant,
     mut timings: Timings,
 ) -> Sanitized {
+    let original_from = Some(headers.from_text()).filter(|f| !f.is_empty());
+    let supplied = supply::missing(&mut headers, context);
     let text = notice::render(
         &mime::Changes::default(),
         &policy.notice,
         verdict,
         Some(reason),
+        &supply::about(context, &supplied),
     );
     let message_id = message_id.or_else(|| headers.message_id.clone());
     let message = build::build(
@@ -299,6 +318,7 @@ fn refused(
             attachments: &[],
             verdict,
             boundary: "",
+            queue_id: context.header_queue_id(),
         },
         policy,
     );
@@ -310,8 +330,9 @@ fn refused(
             profile: policy.name.clone(),
             message_id,
             subject: headers.subject.clone(),
-            from: Some(headers.from_text()).filter(|f| !f.is_empty()),
+            from: original_from,
             reason: Some(reason.into()),
+            supplied_headers: supplied.names(),
             parts: Vec::new(),
             threats: Vec::new(),
             timings_us: timings,

@@ -18,6 +18,10 @@ pub struct Report {
     /// Why the whole message was rejected or held, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Header fields the original lacked and the relay supplied (`from`,
+    /// `date`), so the delivered message is valid RFC 5322.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supplied_headers: Vec<String>,
     pub parts: Vec<PartReport>,
     pub threats: Vec<Threat>,
     pub timings_us: Timings,

@@ -4,6 +4,7 @@
 //! back what the scanner found and what the converter made, in a second
 //! run.
 
+use crate::context::Context;
 use crate::report::{PartReport, Threat};
 
 /// A decoded piece of the original for the scanner: a leaf part after
@@ -56,7 +57,7 @@ pub struct Converted {
 }
 
 /// What a caller that scans or converts adds to one run of the core.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Scan<'a> {
     /// Return every decoded leaf part in
     /// [`Sanitized::extracted`](crate::Sanitized::extracted).
@@ -73,6 +74,10 @@ pub struct Scan<'a> {
     pub convert: bool,
     /// The converter's results, by part: applied in this run.
     pub converted: &'a [Converted],
+    /// What the caller knows that the message does not say: its queue id
+    /// (written into the output), envelope sender and arrival (for a
+    /// missing From and Date).
+    pub context: Context,
 }
 
 impl Scan<'_> {

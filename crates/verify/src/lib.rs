@@ -35,7 +35,7 @@ use std::fmt;
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 /// Header fields a sanitized message may carry.
-pub const ALLOWED_HEADERS: [&str; 13] = [
+pub const ALLOWED_HEADERS: [&str; 14] = [
     "From",
     "To",
     "Cc",
@@ -46,6 +46,7 @@ pub const ALLOWED_HEADERS: [&str; 13] = [
     "In-Reply-To",
     "References",
     "X-Mukaika-Sanitized",
+    "X-Mukaika-Queue-Id",
     "MIME-Version",
     "Content-Type",
     "Content-Transfer-Encoding",

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use mukaika_sanitize::{HoldReason, Policy, Sanitized, Scan};
+use mukaika_sanitize::{Context, HoldReason, Policy, Sanitized, Scan};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -297,6 +297,7 @@ impl Pool {
                     error: c.pdf.as_ref().err().cloned(),
                 })
                 .collect(),
+            context: scan.context.clone(),
         });
         let mut fields: Vec<&[u8]> = vec![&job, raw];
         fields.extend(scan.converted.iter().filter_map(|c| c.pdf.as_deref().ok()));
@@ -310,8 +311,16 @@ impl Pool {
 
     /// The notice that holds `raw`, made in a worker: even its header
     /// section is not parsed in the daemon.
-    pub async fn hold(&self, raw: &[u8], reason: HoldReason) -> Result<Sanitized, Failure> {
-        let job = json(&HoldJob { reason });
+    pub async fn hold(
+        &self,
+        raw: &[u8],
+        reason: HoldReason,
+        context: &Context,
+    ) -> Result<Sanitized, Failure> {
+        let job = json(&HoldJob {
+            reason,
+            context: context.clone(),
+        });
         self.job(
             &frame(Kind::Hold, &[&job, raw]),
             Kind::Sanitized,

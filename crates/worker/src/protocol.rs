@@ -29,7 +29,7 @@
 use std::io::{self, Read, Write};
 
 pub use mukaika_sanitize::CONVERT_EXTENSIONS;
-use mukaika_sanitize::{Extracted, HoldReason, Report, Sanitized, Threat, ToConvert};
+use mukaika_sanitize::{Context, Extracted, HoldReason, Report, Sanitized, Threat, ToConvert};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -37,7 +37,7 @@ use crate::sandbox::Applied;
 
 /// Bumped on any change to the frames or their fields; the daemon refuses
 /// a worker that speaks another version (an old binary after an upgrade).
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 
 const MAGIC: &[u8; 3] = b"MKW";
 const HEADER_LEN: usize = 9;
@@ -121,6 +121,9 @@ pub struct SanitizeJob {
     pub convert: bool,
     /// The conversions done, in the order of their PDF fields.
     pub converted: Vec<ConvertedPlace>,
+    /// What the daemon knows that the message does not say (queue id,
+    /// envelope sender, arrival).
+    pub context: Context,
 }
 
 /// One conversion's result: its PDF follows as a field unless `error`.
@@ -136,6 +139,8 @@ pub struct ConvertedPlace {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HoldJob {
     pub reason: HoldReason,
+    /// As in [`SanitizeJob::context`]: the notice names the queue id too.
+    pub context: Context,
 }
 
 /// The structured part of a sanitized result.

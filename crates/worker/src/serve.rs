@@ -152,6 +152,7 @@ fn sanitize(body: &[u8], policy: &Policy, hooks: bool) -> io::Result<Vec<u8>> {
         threats: &job.threats,
         convert: job.convert,
         converted: &converted,
+        context: job.context,
     };
     let sanitized = sanitize_with(raw, policy, &scan);
     let done = Done {
@@ -193,7 +194,7 @@ fn hold(body: &[u8], policy: &Policy) -> io::Result<Vec<u8>> {
     let raw = fields
         .field("raw mail")
         .map_err(|e| invalid(e.to_string()))?;
-    let sanitized = held(raw, policy, job.reason);
+    let sanitized = held(raw, policy, job.reason, &job.context);
     let done = json(&Done {
         report: sanitized.report,
         cpu_ms: cpu_ms(),

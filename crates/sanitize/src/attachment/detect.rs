@@ -119,7 +119,8 @@ fn by_magic(bytes: &[u8]) -> Option<(Class, &'static str)> {
     if bytes.starts_with(b"ITSF") {
         return Some((Class::Dangerous("chm"), "application/vnd.ms-htmlhelp"));
     }
-    if bytes.starts_with(b"vhdxfile") || has_vhd_footer(bytes) {
+    // A dynamic VHD also starts with a copy of its footer.
+    if bytes.starts_with(b"vhdxfile") || bytes.starts_with(b"conectix") || has_vhd_footer(bytes) {
         return Some((Class::Dangerous("disk-image"), "application/x-vhd"));
     }
     // The archive module's own test, so that the two always agree (zips
@@ -130,11 +131,8 @@ fn by_magic(bytes: &[u8]) -> Option<(Class, &'static str)> {
         Some(Kind::SevenZ) => return Some((Class::SevenZ, "application/x-7z-compressed")),
         Some(Kind::Zip) | None => {}
     }
-    if bytes.get(0x8001..0x8006) == Some(b"CD001") {
-        return Some((
-            Class::Dangerous("disk-image"),
-            "application/x-iso9660-image",
-        ));
+    if let Some(mime) = optical_disc_image(bytes) {
+        return Some((Class::Dangerous("disk-image"), mime));
     }
     let kind = infer::get(bytes)?;
     let mime = kind.mime_type();
@@ -261,6 +259,22 @@ fn mostly_text(sample: &[u8]) -> bool {
         .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r' | 0x1b | 0x0e | 0x0f | 0x0c))
 }
 
+/// An ISO 9660 or UDF image: the volume recognition sequence starts at
+/// sector 16 (2048-byte sectors), one descriptor a sector, each with its
+/// identifier at byte 1. A UDF-only image has no `CD001` at all, only
+/// `BEA01`, `NSR02`/`NSR03` and `TEA01` (ECMA-167 2/9.1), so every
+/// descriptor of the sequence is looked at.
+fn optical_disc_image(bytes: &[u8]) -> Option<&'static str> {
+    (0..8).find_map(|n| {
+        let at = 0x8001 + n * 0x800;
+        match bytes.get(at..at + 5)? {
+            b"CD001" => Some("application/x-iso9660-image"),
+            b"BEA01" | b"NSR02" | b"NSR03" | b"TEA01" | b"BOOT2" => Some("application/x-udf-image"),
+            _ => None,
+        }
+    })
+}
+
 /// A VHD image ends with a 512-byte footer starting with its cookie.
 fn has_vhd_footer(bytes: &[u8]) -> bool {
     bytes.len() >= 512 && bytes[bytes.len() - 512..].starts_with(b"conectix")
@@ -315,6 +329,73 @@ mod tests {
         zip.extend_from_slice(&[0; 26]);
         zip.extend_from_slice(b"readme.txt");
         assert_eq!(class(&zip, "a.docx"), Class::Zip);
+    }
+
+    /// Issue 16 item 8: each of the always-removed container kinds, by its
+    /// bytes, whatever its name says.
+    #[test]
+    fn issue_16_dangerous_containers_are_recognised() {
+        let lnk = [
+            &[
+                0x4C, 0, 0, 0, 0x01, 0x14, 0x02, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46,
+            ][..],
+            &[0; 56],
+        ]
+        .concat();
+        assert_eq!(class(&lnk, "x.pdf"), Class::Dangerous("shortcut"));
+        let sector = |id: &[u8]| {
+            let mut s = vec![0u8; 0x800];
+            s[1..6].copy_from_slice(id);
+            s
+        };
+        let iso = [vec![0; 0x8000], sector(b"CD001"), sector(b"CD001")].concat();
+        let udf = [
+            vec![0; 0x8000],
+            sector(b"BEA01"),
+            sector(b"NSR03"),
+            sector(b"TEA01"),
+        ]
+        .concat();
+        for (image, mime) in [
+            (&iso, "application/x-iso9660-image"),
+            (&udf, "application/x-udf-image"),
+        ] {
+            let found = detect(image, "application/octet-stream", Some("a.txt"));
+            assert_eq!(
+                (found.class, found.mime.as_str()),
+                (Class::Dangerous("disk-image"), mime)
+            );
+        }
+        // Nothing at sector 16: not an image.
+        assert_eq!(class(&vec![0; 0x9000], "a.iso"), Class::Unknown);
+        let mut vhd = vec![0u8; 1024];
+        vhd.extend_from_slice(b"conectix");
+        vhd.resize(1024 + 512, 0);
+        assert_eq!(class(&vhd, "a.bin"), Class::Dangerous("disk-image"));
+        let dynamic = [&b"conectix"[..], &[0; 600]].concat();
+        assert_eq!(class(&dynamic, "a.bin"), Class::Dangerous("disk-image"));
+        let vhdx = [&b"vhdxfile"[..], &[0; 64]].concat();
+        assert_eq!(class(&vhdx, "a.bin"), Class::Dangerous("disk-image"));
+        let onenote = [
+            &[
+                0xE4, 0x52, 0x5C, 0x7B, 0x8C, 0xD8, 0xA7, 0x4D, 0xAE, 0xB1, 0x53, 0x78, 0xD0, 0x29,
+                0x96, 0xD3,
+            ][..],
+            &[0; 64],
+        ]
+        .concat();
+        assert_eq!(class(&onenote, "a.pdf"), Class::Dangerous("onenote"));
+        let chm = [&b"ITSF\x03\0\0\0\x60\0\0\0"[..], &[0; 64]].concat();
+        assert_eq!(class(&chm, "a.txt"), Class::Dangerous("chm"));
+        // An OLE2 file whose root CLSID is MSI's.
+        let mut msi = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        msi.resize(512, 0);
+        msi.extend_from_slice(&[
+            0x84, 0x10, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x46,
+        ]);
+        msi.resize(2048, 0);
+        assert_eq!(class(&msi, "a.doc"), Class::Dangerous("msi"));
     }
 
     #[test]

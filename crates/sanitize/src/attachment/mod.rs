@@ -7,6 +7,7 @@
 //! both come through [`sanitize`].
 
 pub mod detect;
+pub mod legacy_crypto;
 mod repack;
 
 use serde::{Deserialize, Serialize};
@@ -239,6 +240,9 @@ pub fn sanitize(input: &Input<'_>, policy: &Policy) -> Outcome {
         Class::Unknown => Outcome::Remove("unrecognised-type"),
         Class::LegacyOffice if is_encrypted_package(input.bytes) => {
             Outcome::Hold("office-password")
+        }
+        Class::LegacyOffice if legacy_crypto::is_encrypted(input.bytes) => {
+            Outcome::Hold("office-legacy-password")
         }
         // Legacy Office, RTF and ODF reach here with the `remove` rule, or
         // without the walk of a message, which alone converts (it holds the

@@ -25,6 +25,8 @@ pub struct Output<'a> {
     /// is reproducible, and unguessable by the sender, so no text of
     /// theirs can end a part.
     pub boundary: &'a str,
+    /// The queue (= quarantine) id, written as `X-Mukaika-Queue-Id`.
+    pub queue_id: Option<&'a str>,
 }
 
 pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
@@ -78,6 +80,10 @@ pub fn build(output: &Output<'_>, policy: &Policy) -> Vec<u8> {
             output.verdict.as_str()
         )),
     );
+
+    if let Some(id) = output.queue_id {
+        builder = builder.header("X-Mukaika-Queue-Id", Raw::new(id));
+    }
 
     let text = text_part(output.text, policy.output_charset);
     let body = if output.attachments.is_empty() {

@@ -3,7 +3,7 @@
 
 use mail_parser::{Address, HeaderValue, Message, MessageParser};
 
-use super::charset;
+use super::{charset, encoded_words};
 
 /// Cleaned values of the kept fields, ready for the builder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,7 +41,7 @@ const KEPT: [&str; 9] = [
 
 impl KeptHeaders {
     pub fn from_message(message: &Message<'_>) -> Self {
-        match reread_raw_8bit(message) {
+        match reread_raw(message) {
             Some(block) => match MessageParser::new().parse_headers(&block) {
                 Some(reread) => Self::from_decoded(&reread),
                 None => Self::from_decoded(message),
@@ -77,33 +77,51 @@ impl KeptHeaders {
     }
 }
 
-/// Old Japanese mailers put raw ISO-2022-JP or Shift_JIS in headers
-/// instead of RFC 2047 words, which mail-parser reads as broken UTF-8. When
-/// a kept field holds such bytes, decode the raw values with charset
-/// detection and return a UTF-8 header block for mail-parser to read again.
-fn reread_raw_8bit(message: &Message<'_>) -> Option<Vec<u8>> {
+/// The kept fields rewritten for mail-parser to read again, when it would
+/// read them wrong: old Japanese mailers put raw ISO-2022-JP or Shift_JIS
+/// in headers instead of RFC 2047 words, which mail-parser reads as broken
+/// UTF-8 (decoded here with charset detection); and mailers split encoded
+/// words inside a character, which mail-parser decodes word by word
+/// (joined here, see [`encoded_words`]). `None` when neither happened.
+fn reread_raw(message: &Message<'_>) -> Option<Vec<u8>> {
     let raw = message.raw_message();
-    let value_of =
-        |h: &mail_parser::Header<'_>| raw.get(h.offset_start as usize..h.offset_end as usize);
-    let kept = || {
-        message
-            .headers()
-            .iter()
-            .filter(|h| KEPT.contains(&h.name().to_ascii_lowercase().as_str()))
+    // A forwarded message's offsets count from the outer message's start.
+    let base = message
+        .parts
+        .first()
+        .map_or(0, |root| root.offset_header as usize);
+    let value_of = |h: &mail_parser::Header<'_>| {
+        let start = (h.offset_start as usize).checked_sub(base)?;
+        let end = (h.offset_end as usize).checked_sub(base)?;
+        raw.get(start..end)
     };
-    let needs = kept()
-        .filter_map(value_of)
-        .any(|v| v.contains(&0x1b) || (!v.is_ascii() && std::str::from_utf8(v).is_err()));
+    let mut needs = false;
+    let mut fields = Vec::new();
+    for header in message
+        .headers()
+        .iter()
+        .filter(|h| KEPT.contains(&h.name().to_ascii_lowercase().as_str()))
+    {
+        let Some(value) = value_of(header) else {
+            continue;
+        };
+        let eight_bit =
+            value.contains(&0x1b) || (!value.is_ascii() && std::str::from_utf8(value).is_err());
+        let text = if eight_bit {
+            charset::decode(value, None).text
+        } else {
+            String::from_utf8_lossy(value).into_owned()
+        };
+        let joined = encoded_words::join_adjacent(&text);
+        needs |= eight_bit || joined.is_some();
+        fields.push((header.name(), joined.unwrap_or(text)));
+    }
     if !needs {
         return None;
     }
     let mut block = Vec::new();
-    for header in kept() {
-        let Some(value) = value_of(header) else {
-            continue;
-        };
-        let text = charset::decode(value, None).text;
-        block.extend_from_slice(header.name().as_bytes());
+    for (name, text) in fields {
+        block.extend_from_slice(name.as_bytes());
         block.extend_from_slice(b": ");
         block.extend_from_slice(text.trim_start().as_bytes());
         if !text.ends_with('\n') {
@@ -176,7 +194,7 @@ fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
 }
 
 /// An addr-spec as it may appear between angle brackets, or nothing.
-fn clean_address(address: &str) -> Option<String> {
+pub(crate) fn clean_address(address: &str) -> Option<String> {
     let address = address.trim();
     let valid = address.len() <= 320
         && address.contains('@')

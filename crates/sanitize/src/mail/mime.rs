@@ -5,10 +5,12 @@
 use std::borrow::Cow;
 
 use encoding_rs::{BIG5, EUC_JP, EUC_KR, GB18030, GBK, ISO_2022_JP, SHIFT_JIS, UTF_8};
-use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType, parsers::MessageStream};
+use mail_parser::{
+    Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType, parsers::MessageStream,
+};
 use sha2::{Digest, Sha256};
 
-use super::{charset, filename, headers::clean_text};
+use super::{charset, encoded_words, filename, headers::clean_text};
 use crate::archive;
 use crate::attachment::{self, ArchiveRule, Class, Detected, LegacyOfficeRule, OfficeRule};
 use crate::policy::Policy;
@@ -442,6 +444,11 @@ impl Walker<'_> {
         if attachment::is_encrypted_package(input.bytes) {
             return Outcome::Hold("office-password");
         }
+        if input.detected.class == attachment::Class::LegacyOffice
+            && attachment::legacy_crypto::is_encrypted(input.bytes)
+        {
+            return Outcome::Hold("office-legacy-password");
+        }
         // Counted the same way in both runs, so the same documents pass.
         if self.conversions == self.policy.limits.max_conversions {
             return Outcome::Remove("office-conversion-limit");
@@ -637,27 +644,46 @@ fn is_body(part: &MessagePart<'_>, declared: &str, has_name: bool) -> bool {
 }
 
 /// The decoded attachment name, re-read from the raw header when
-/// mail-parser's decoding broke a character (RFC 2231 sections).
+/// mail-parser's decoding broke a character: encoded-words split inside a
+/// character (joined, see [`encoded_words`]), or RFC 2231 sections.
 fn attachment_name(message: &Message<'_>, part: &MessagePart<'_>) -> Option<String> {
     let name = part.attachment_name()?;
-    if !name.contains('\u{FFFD}') {
-        return Some(clean_text(name)).filter(|n| !n.is_empty());
-    }
     let raw = message.raw_message();
     let base = message
         .parts
         .first()
         .map_or(0, |root| root.offset_header as usize);
-    let rejoined = part.headers.iter().find_map(|h| {
-        let param = match h.name().to_ascii_lowercase().as_str() {
-            "content-disposition" => "filename",
-            "content-type" => "name",
-            _ => return None,
-        };
-        let start = (h.offset_start as usize).saturating_sub(base);
-        let end = (h.offset_end as usize).saturating_sub(base);
-        let value = std::str::from_utf8(raw.get(start..end)?).ok()?;
-        filename::rfc2231_joined(value, param)
+    let raw_values = || {
+        part.headers.iter().filter_map(|h| {
+            let param = match h.name().to_ascii_lowercase().as_str() {
+                "content-disposition" => "filename",
+                "content-type" => "name",
+                _ => return None,
+            };
+            let start = (h.offset_start as usize).saturating_sub(base);
+            let end = (h.offset_end as usize).saturating_sub(base);
+            let value = std::str::from_utf8(raw.get(start..end)?).ok()?;
+            Some((h.name(), param, value))
+        })
+    };
+    let joined = raw_values().find_map(|(field, param, value)| {
+        let joined = encoded_words::join_adjacent(value)?;
+        let block = format!("{field}: {}\r\n\r\n", joined.trim_start());
+        let reread = MessageParser::new().parse_headers(block.as_bytes())?;
+        let found = reread
+            .headers()
+            .first()
+            .and_then(|h| h.value().as_content_type())
+            .and_then(|ct| ct.attribute(param))
+            .map(str::to_owned);
+        found
+    });
+    let rejoined = joined.or_else(|| {
+        name.contains('\u{FFFD}')
+            .then(|| {
+                raw_values().find_map(|(_, param, value)| filename::rfc2231_joined(value, param))
+            })
+            .flatten()
     });
     Some(clean_text(rejoined.as_deref().unwrap_or(name))).filter(|n| !n.is_empty())
 }

@@ -5,6 +5,19 @@ use super::mime::Changes;
 use crate::policy::NoticeText;
 use crate::report::Verdict;
 
+/// What the notice says about the message as a whole, besides its changes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct About<'a> {
+    /// The queue (= quarantine) id, for the recipient to quote.
+    pub queue_id: Option<&'a str>,
+    /// Where to ask for the original, shown with the quarantine.
+    pub request_url: Option<&'a str>,
+    /// The From supplied for a mail that had none.
+    pub supplied_from: Option<&'a str>,
+    /// A Date was supplied from the arrival time.
+    pub supplied_date: bool,
+}
+
 /// Renders the notice; `reason` is set when the whole message was held or
 /// rejected.
 pub fn render(
@@ -12,6 +25,7 @@ pub fn render(
     text: &NoticeText,
     verdict: Verdict,
     reason: Option<&str>,
+    about: &About<'_>,
 ) -> String {
     let mut ja = Vec::new();
     let mut en = Vec::new();
@@ -121,9 +135,33 @@ pub fn render(
             changes.replaced_chars
         ));
     }
+    if let Some(from) = about.supplied_from {
+        ja.push(format!(
+            "元のメールに差出人（From）がなかったため、差出人を「{from}」としました。"
+        ));
+        en.push(format!(
+            "The original had no From field: \"{from}\" was supplied as the sender."
+        ));
+    }
+    if about.supplied_date {
+        ja.push("元のメールに日付（Date）がなかったため、受信した日時を日付としました。".into());
+        en.push("The original had no Date field: the time it arrived was supplied.".into());
+    }
     if ja.is_empty() {
         ja.push("内容の変更はありません（ヘッダーを整理しました）。".into());
         en.push("Nothing in the content needed changing (headers were reduced).".into());
+    }
+    if let Some(id) = about.queue_id {
+        ja.push(format!(
+            "受付番号: {id}（原本は隔離保管されています。お問い合わせの際はこの番号をお伝えください）"
+        ));
+        en.push(format!(
+            "Reference: {id} (the original is kept in quarantine; quote this number when you ask about it)"
+        ));
+    }
+    if let Some(url) = about.request_url {
+        ja.push(format!("原本の提供の依頼はこちら: {url}"));
+        en.push(format!("To ask for the original: {url}"));
     }
 
     let mut out = String::new();
@@ -263,6 +301,10 @@ fn part_reason(code: &str) -> (&'static str, &'static str) {
         "office-password" => (
             "パスワード付きのOfficeファイル",
             "a password-protected Office file",
+        ),
+        "office-legacy-password" => (
+            "パスワード付き（暗号化）の旧形式Officeファイル（doc・xls・ppt）",
+            "a password-protected (encrypted) legacy Office file: doc, xls or ppt",
         ),
         "office-not-ooxml"
         | "office-corrupt"

@@ -8,7 +8,9 @@
 //! What counts as a URL in text: `scheme://…` (any scheme), `www.host…`,
 //! `mailto:`, `tel:` (lower case, then `+` or a digit: the `TEL:` label of a
 //! Japanese signature is not a URI), and `javascript:`, `data:`, `vbscript:`
-//! and `file:`, which are always removed. A URL ends at whitespace, at any
+//! and `file:`, which are always removed, as are UNC paths
+//! (`\\host\share\x.lnk`): a client opens them as `file:` links, and just
+//! opening one sends the reader's Windows credentials to that host. A URL ends at whitespace, at any
 //! non-ASCII character (so `https://example.com/です` ends before `で`), at
 //! `<>"'` and backtick, and loses trailing `.,:;!?*` and unbalanced closing
 //! brackets. A `scheme://` is matched whatever stands before the scheme, so
@@ -19,7 +21,7 @@
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr3};
 use serde::{Deserialize, Serialize};
 
 /// What happens to URLs (http, https, ftp, mailto:, tel:, www.…) in delivered text.
@@ -101,7 +103,7 @@ pub(crate) fn neutralize_into(text: &str, mode: LinkMode, stats: &mut LinkStats,
     let b = text.as_bytes();
     let mut copied = 0;
     let mut pos = 0;
-    while let Some(off) = memchr2(b':', b'.', &b[pos..]) {
+    while let Some(off) = memchr3(b':', b'.', b'\\', &b[pos..]) {
         let at = pos + off;
         let Some(url) = find_url(b, at, copied) else {
             pos = at + 1;
@@ -153,7 +155,13 @@ pub(crate) fn href_kind(href: &str) -> HrefKind {
     if href.is_empty() || href.starts_with('#') {
         return HrefKind::None;
     }
-    if href.starts_with("//") || href.starts_with("\\\\") {
+    // `\\host\share` (or a mix of slashes, which Windows reads the same)
+    // is a UNC path, a `file:` link: opening it sends the reader's Windows
+    // credentials to that host.
+    if ["\\\\", "\\/", "/\\"].iter().any(|p| href.starts_with(p)) {
+        return HrefKind::Unsafe;
+    }
+    if href.starts_with("//") {
         return HrefKind::Web;
     }
     let Some(scheme) = scheme_of(href) else {
@@ -226,7 +234,7 @@ enum Kind {
     Tel,
     /// Already defanged by someone (`hxxps://`): not a link, left alone.
     Defanged,
-    /// `javascript:`, `data:`, `vbscript:`, `file:`.
+    /// `javascript:`, `data:`, `vbscript:`, `file:`, and UNC paths.
     Unsafe,
 }
 
@@ -239,8 +247,10 @@ struct Found {
 /// Looks for a URL around the `:` or `.` at `at`, not reaching back
 /// before `floor` (the end of the previous URL).
 fn find_url(b: &[u8], at: usize, floor: usize) -> Option<Found> {
-    if b[at] == b'.' {
-        return find_www(b, at, floor);
+    match b[at] {
+        b'.' => return find_www(b, at, floor),
+        b'\\' => return find_unc(b, at, floor),
+        _ => {}
     }
     let mut start = at;
     while start > floor && at - start < MAX_SCHEME && b[start - 1].is_ascii_alphanumeric() {
@@ -320,9 +330,36 @@ fn find_www(b: &[u8], dot: usize, floor: usize) -> Option<Found> {
     })
 }
 
+/// A UNC path: `\\` at a word start (not in `C:\\x` or `a\\\\b`), then
+/// anything but whitespace or another backslash (`\\host`, `\\?\UNC\…`,
+/// `\\192.0.2.1\`). Always unsafe, so where it ends matters only for
+/// what of it is still shown: it ends as a URL does.
+fn find_unc(b: &[u8], at: usize, floor: usize) -> Option<Found> {
+    if b.get(at + 1) != Some(&b'\\') {
+        return None;
+    }
+    if at > floor && (b[at - 1].is_ascii_alphanumeric() || matches!(b[at - 1], b':' | b'\\')) {
+        return None;
+    }
+    let next = *b.get(at + 2)?;
+    if next.is_ascii_whitespace() || next == b'\\' || next.is_ascii_control() {
+        return None;
+    }
+    let end = url_end(b, at + 2, at + 3, false);
+    Some(Found {
+        start: at,
+        end,
+        kind: Kind::Unsafe,
+    })
+}
+
 /// Ends a URL before an unsafe one nested in it (`https://x/?u=javascript:…`),
 /// so that the nested one is found, and removed, on its own in every mode.
 fn cut_unsafe(b: &[u8], from: usize, end: usize) -> usize {
+    let end = match memchr::memmem::find(&b[from..end], b"\\\\") {
+        Some(unc) => from + unc,
+        None => end,
+    };
     let mut p = from;
     while let Some(off) = memchr(b':', &b[p..end]) {
         let colon = p + off;
@@ -696,6 +733,44 @@ mod tests {
             );
             assert_eq!(out, "a [リンク削除] b [リンク削除] c [リンク削除]");
             assert_eq!(stats.removed, 3);
+        }
+    }
+
+    #[test]
+    fn issue_16_unc_paths_and_file_links_are_removed() {
+        for mode in [LinkMode::Keep, LinkMode::Defang, LinkMode::Remove] {
+            let (out, stats) = run(
+                "共有: \\\\fs01\\soumu\\手順.lnk と \\\\192.0.2.7\\c$\\x.lnk、\
+                 (\\\\?\\UNC\\h\\s) file://fs02/share/a.lnk FILE:///C:/x.exe",
+                mode,
+            );
+            assert_eq!(
+                out,
+                "共有: [リンク削除]手順.lnk と [リンク削除]、(\
+                 [リンク削除]) [リンク削除] [リンク削除]",
+                "{mode:?}"
+            );
+            assert_eq!(stats.removed, 5, "{mode:?}");
+        }
+        // A UNC path inside a URL is cut out of it and removed on its own.
+        assert_eq!(
+            defang("https://a.example/?u=\\\\evil\\s"),
+            "hxxps://a[.]example/?u=[リンク削除]"
+        );
+        // Not UNC paths: a Windows path with doubled separators, a lone
+        // backslash, an escaped one in prose.
+        for text in ["C:\\\\Users\\\\x", "a\\b", "\\\\ x", "x\\\\\\y"] {
+            assert_eq!(defang(text), text);
+        }
+        // As an anchor's target: dropped, the text stays.
+        for href in [
+            "\\\\fs01\\s\\x.lnk",
+            "\\/fs01/s",
+            "/\\fs01\\s",
+            "file://fs01/s",
+        ] {
+            let (out, stats) = anchor("手順書", href, LinkMode::Keep);
+            assert_eq!((out.as_str(), stats.removed), ("手順書", 1), "{href}");
         }
     }
 
