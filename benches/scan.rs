@@ -40,11 +40,13 @@ fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let with = sanitizer(scanner);
     let without = sanitizer(None);
-    let run =
-        |s: &Sanitizer, mail: &Arc<Vec<u8>>| match runtime.block_on(s.run(mail.clone())).unwrap() {
-            Outcome::Done(out) => black_box(out),
-            Outcome::NoVerdict(why) => panic!("no verdict: {why}"),
-        };
+    let run = |s: &Sanitizer, mail: &Arc<Vec<u8>>| match runtime
+        .block_on(s.run(mail.clone(), &Default::default()))
+        .unwrap()
+    {
+        Outcome::Done(out) => black_box(out),
+        Outcome::NoVerdict(why) => panic!("no verdict: {why}"),
+    };
 
     let mut group = c.benchmark_group("scan");
     group.sample_size(30);
@@ -66,7 +68,8 @@ fn bench(c: &mut Criterion) {
     group.bench_function("a_jis_text_20k/16_at_once_scanned", |b| {
         b.iter(|| {
             runtime.block_on(async {
-                let runs = (0..16).map(|_| with.run(mail.clone()));
+                let context = Default::default();
+                let runs = (0..16).map(|_| with.run(mail.clone(), &context));
                 for out in futures_util::future::join_all(runs).await {
                     assert!(matches!(out, Ok(Outcome::Done(_))));
                 }

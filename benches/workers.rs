@@ -55,7 +55,7 @@ fn bench(c: &mut Criterion) {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let run = |s: &Sanitizer, mail: &Arc<Vec<u8>>| {
         runtime.block_on(async {
-            match s.run(mail.clone()).await.unwrap() {
+            match s.run(mail.clone(), &Default::default()).await.unwrap() {
                 Outcome::Done(out) => black_box(out),
                 Outcome::NoVerdict(why) => panic!("no verdict: {why}"),
             }
@@ -63,7 +63,8 @@ fn bench(c: &mut Criterion) {
     };
     let many = |s: &Sanitizer, mail: &Arc<Vec<u8>>| {
         runtime.block_on(async {
-            let runs = (0..16).map(|_| s.run(mail.clone()));
+            let context = Default::default();
+            let runs = (0..16).map(|_| s.run(mail.clone(), &context));
             for out in futures_util::future::join_all(runs).await {
                 assert!(matches!(out, Ok(Outcome::Done(_))));
             }

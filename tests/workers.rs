@@ -125,7 +125,10 @@ fn workers_are_replaced_after_their_jobs() {
             pool.sanitize(mail, &Scan::default()).await.unwrap();
         }
         assert_eq!(pool.started(), 3);
-        let held = pool.hold(mail, HoldReason::WorkerTimeout).await.unwrap();
+        let held = pool
+            .hold(mail, HoldReason::WorkerTimeout, &Default::default())
+            .await
+            .unwrap();
         assert_eq!(held.report.verdict, Verdict::Held);
         assert_eq!(held.report.reason.as_deref(), Some("worker-timeout"));
     });

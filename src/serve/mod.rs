@@ -71,7 +71,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // The console's "retry now" wakes the scheduler's queue run.
     let queue_run = Arc::new(Notify::new());
-    console::start(
+    let console = console::start(
         &config,
         spool.clone(),
         quarantine.clone(),
@@ -105,6 +105,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         relay_config: config.relay.clone(),
         scanner_config: config.scanner.clone(),
+        request_link: console.map(|console| -> pipeline::RequestLink {
+            Arc::new(move |id, recipients, from| console.request_url(id, recipients, from))
+        }),
     });
     let intake = Arc::new(intake::Intake::new(spool.clone(), work_tx.clone()));
 

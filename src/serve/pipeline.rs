@@ -15,6 +15,10 @@ use super::counters::{DELIVERIES, INFECTED, SANITIZED, SCAN_NO_VERDICT};
 use crate::scan::{self, NoVerdict, Sanitizer};
 use mukaika_spool::unix_now;
 
+/// The console's link for a message's recipients to ask for its
+/// original, valid from the given time (the message's arrival).
+pub type RequestLink = Arc<dyn Fn(&QueueId, &[String], u64) -> String + Send + Sync>;
+
 pub struct Pipeline {
     pub spool: Arc<dyn Spool>,
     pub quarantine: Arc<dyn Quarantine>,
@@ -22,6 +26,8 @@ pub struct Pipeline {
     pub sanitizer: Sanitizer,
     pub relay_config: mukaika_relay::Config,
     pub scanner_config: mukaika_scan::Config,
+    /// Set when the operator console runs: notices then carry the link.
+    pub request_link: Option<RequestLink>,
 }
 
 impl Pipeline {
@@ -71,7 +77,10 @@ impl Pipeline {
             queue_id: Some(id.to_string()),
             envelope_sender: Some(envelope.sender.clone()),
             received_at: Some(envelope.received_at),
-            request_url: None,
+            request_url: self
+                .request_link
+                .as_ref()
+                .map(|link| link(&id, &envelope.recipients, envelope.received_at)),
         };
         let sanitized = match self.sanitizer.run(original.clone(), &context).await? {
             scan::Outcome::Done(sanitized) => sanitized,
