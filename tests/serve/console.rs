@@ -547,3 +547,164 @@ fn a_recipient_asks_with_the_link_and_only_that_link() {
     );
     assert!(notice.body_text(0).unwrap().contains("業務外の利用のため"));
 }
+
+#[test]
+fn an_infected_original_never_leaves_through_the_console() {
+    let clamd =
+        crate::clamd::Clamd::start(&crate::harness::repo().join("crates/scan/tests/signatures"));
+    let sink = Sink::start();
+    let scanner = format!("\"{}\"", clamd.unix());
+    let (relay, port, _files) = start(&sink, "single", &[("scanner.clamd", scanner.as_str())]);
+    let mail =
+        crate::harness::with_attachment("ウイルス付き", "eicar.com", &crate::clamd::eicar(), 76);
+    let id = send_to(&relay, "a@lgwan.example.jp", &mail);
+    relay.wait_for_status(&id, "delivered", WAIT);
+    let admin = Session::login(port, "kanri", PASSWORD).unwrap();
+    let shown = admin.get(&format!("/api/v1/quarantine/{id}")).json();
+    assert_eq!(shown["record"]["verdict"], "infected", "{shown}");
+    assert_eq!(shown["releasable"], false);
+    let release = admin.post(
+        &format!("/api/v1/quarantine/{id}/release"),
+        json!({"reason": "必要"}),
+    );
+    assert_eq!(release.status, 403, "{}", release.body);
+    let request = admin.post(
+        &format!("/api/v1/quarantine/{id}/request"),
+        json!({"reason": "必要"}),
+    );
+    assert_eq!(request.status, 403, "{}", request.body);
+    // The page has no release form for it, and says why.
+    let page = admin.get(&format!("/quarantine/{id}"));
+    assert!(
+        page.body
+            .contains("ウイルスが検出された原本はコンソールからは送付できません"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&format!("/quarantine/{id}/release")));
+    // Nothing but the notice reached the next hop.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        sink.messages()
+            .iter()
+            .all(|m| !String::from_utf8_lossy(m).contains("X-Mukaika-Released"))
+    );
+}
+
+#[test]
+fn pages_and_sessions_refuse_what_they_must() {
+    let sink = Sink::start();
+    let (relay, port, _files) = start(&sink, "single", &[]);
+    let id = send_to(&relay, "a@lgwan.example.jp", &mail_with_exe("form test"));
+    relay.wait_for_status(&id, "delivered", WAIT);
+    let viewer = Session::login(port, "etsuran", PASSWORD).unwrap();
+    // A form post without the CSRF field, or with another's, changes nothing.
+    let form = |csrf: &str| {
+        http(
+            port,
+            "POST",
+            &format!("/quarantine/{id}/request"),
+            &[
+                ("Cookie", &viewer.cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            &format!("reason=x{csrf}"),
+        )
+    };
+    assert_eq!(form("").status, 403);
+    assert_eq!(form("&csrf=forged").status, 403);
+    assert_eq!(
+        form(&format!("&csrf={}", viewer.csrf)).status,
+        303,
+        "with the token it works"
+    );
+    // A cross-site post is refused before anything else.
+    let cross = http(
+        port,
+        "POST",
+        "/logout",
+        &[
+            ("Cookie", &viewer.cookie),
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &format!("csrf={}", viewer.csrf),
+    );
+    assert_eq!(cross.status, 403);
+    // Viewers see no sources, downloads or deletions.
+    assert_eq!(viewer.get(&format!("/quarantine/{id}/source")).status, 403);
+    assert_eq!(
+        viewer.get(&format!("/quarantine/{id}/original.eml")).status,
+        403
+    );
+    // An admin's download is an attachment, never inline, and audited.
+    let admin = Session::login(port, "kanri", PASSWORD).unwrap();
+    let download = admin.get(&format!("/quarantine/{id}/original.eml"));
+    assert_eq!(download.status, 200);
+    assert_eq!(
+        download.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert!(
+        download
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+    // Logging out ends the session for good.
+    let out = admin.post("/api/v1/logout", json!({}));
+    assert_eq!(out.status, 200);
+    assert_eq!(admin.get("/api/v1/quarantine").status, 401);
+    // Oversized and malformed input gets a clear answer, not a crash.
+    let long: String = "あ"
+        .repeat(2000)
+        .bytes()
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    assert_eq!(
+        viewer
+            .get(&format!("/api/v1/quarantine?subject={long}"))
+            .status,
+        400
+    );
+    assert_eq!(
+        viewer.get("/api/v1/quarantine?since=2026-02-31").status,
+        400
+    );
+    assert_eq!(viewer.get("/api/v1/quarantine?sort=sideways").status, 400);
+    let big = "x".repeat(100_000);
+    let huge = http(
+        port,
+        "POST",
+        "/api/v1/login",
+        &[("Content-Type", "application/json")],
+        &big,
+    );
+    assert_eq!(huge.status, 413);
+    let junk = http(
+        port,
+        "POST",
+        "/api/v1/login",
+        &[("Content-Type", "application/json")],
+        "{\"user\":",
+    );
+    assert!(matches!(junk.status, 400 | 422), "{}", junk.status);
+    // Health and metrics answer without a session.
+    assert_eq!(http(port, "GET", "/healthz", &[], "").status, 200);
+    let ready = http(port, "GET", "/readyz", &[], "");
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    assert!(
+        ready.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "spool")
+    );
+    let metrics = http(port, "GET", "/metrics", &[], "");
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics.body.contains("mukaika_received_total"),
+        "{}",
+        metrics.body
+    );
+}

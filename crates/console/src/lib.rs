@@ -37,6 +37,8 @@ mod actions;
 mod api;
 mod chart;
 mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod notice;
 mod pages;
