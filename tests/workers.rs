@@ -140,7 +140,7 @@ const FAKE_WORKER: &str = r#"
 import sys, struct
 mode, hello, probe = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
 inp, out = sys.stdin.buffer, sys.stdout.buffer
-def frame(kind, fields, version=2):
+def frame(kind, fields, version=PROTOCOL_VERSION):
     body = b''.join(struct.pack('>I', len(f)) + f for f in fields)
     return b'MKW' + bytes([version, kind]) + struct.pack('>I', len(body)) + body
 def read():
@@ -156,11 +156,11 @@ read()
 report = b'{"report":{"verdict":"sanitized","profile":"p","message_id":null,"parts":[],"threats":[],"timings_us":{"parse":0,"bodies":0,"build":0,"total":0}},"cpu_ms":0}'
 replies = {
     'garbage': b'HTTP/1.1 200 OK\r\n\r\n',
-    'huge': b'MKW\x02\x06\xff\xff\xff\xff',
+    'huge': b'MKW' + bytes([PROTOCOL_VERSION]) + b'\x06\xff\xff\xff\xff',
     'old-version': frame(6, [report, b'm'], version=0),
     'wrong-kind': frame(7, [probe]),
     'bad-report': frame(6, [b'{"report":{"verdict":"clean"},"cpu_ms":0}', b'm']),
-    'lying-field': b'MKW\x02\x06' + struct.pack('>I', 8) + struct.pack('>I', 1000) + b'abcd',
+    'lying-field': b'MKW' + bytes([PROTOCOL_VERSION]) + b'\x06' + struct.pack('>I', 8) + struct.pack('>I', 1000) + b'abcd',
     'no-message': frame(6, [report]),
     'extra-garbage-place': frame(6, [report, b'm', b'not json', b'x']),
     'valid': frame(6, [report, b'Subject: x\r\n\r\nok\r\n']),
@@ -193,7 +193,11 @@ fn fake(mode: &str) -> Program {
         path: "/usr/bin/python3".into(),
         args: vec![
             "-c".into(),
-            FAKE_WORKER.into(),
+            // The fake speaks the daemon's protocol version.
+            FAKE_WORKER.replace(
+                "PROTOCOL_VERSION",
+                &mukaika_worker::protocol::VERSION.to_string(),
+            ),
             mode.into(),
             hello.to_string().into(),
             probe.into(),

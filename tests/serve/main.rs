@@ -488,3 +488,24 @@ fn a_message_with_a_held_part_is_listed_with_the_held_ones() {
     let history = record["history"].to_string();
     assert!(history.contains("part(s) held"), "{history}");
 }
+
+/// Issue 16.6: SIGHUP (logrotate, an admin's habit) used to end the daemon
+/// without a word. It is logged and ignored; mail still flows.
+#[test]
+fn sighup_is_logged_and_ignored() {
+    let sink = Sink::start();
+    let relay = Mukaika::start(&sink, &[]);
+    let hup = Command::new("kill")
+        .args(["-HUP", &relay.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    std::thread::sleep(Duration::from_millis(500));
+    let id = harness::send(&relay, b"Subject: after HUP\r\n\r\nstill here\r\n");
+    relay.wait_for_status(&id, "delivered", WAIT);
+    assert!(
+        relay.log().contains("SIGHUP received"),
+        "the signal is logged:\n{}",
+        relay.log()
+    );
+}
