@@ -194,10 +194,12 @@ fn fake(mode: &str) -> Program {
         args: vec![
             "-c".into(),
             // The fake speaks the daemon's protocol version.
-            FAKE_WORKER.replace(
-                "PROTOCOL_VERSION",
-                &mukaika_worker::protocol::VERSION.to_string(),
-            ),
+            FAKE_WORKER
+                .replace(
+                    "PROTOCOL_VERSION",
+                    &mukaika_worker::protocol::VERSION.to_string(),
+                )
+                .into(),
             mode.into(),
             hello.to_string().into(),
             probe.into(),

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use mukaika_config::Config;
-use mukaika_quarantine::{Event, EventKind, Filter, FsQuarantine, Quarantine};
+use mukaika_quarantine::{Event, EventKind, Filter, FsQuarantine, Quarantine, Resent, resent};
 use mukaika_relay::{Outcome, Relay};
 use mukaika_spool::QueueId;
 
@@ -41,7 +41,7 @@ enum Command {
     },
     /// The envelope, verdict, report, part list and history of one record (JSON).
     Show { id: String },
-    /// Deliver the original, unchanged, to the next hop: an administrator's decision, logged.
+    /// Deliver the original, unchanged but for resent fields on top, to the next hop: an administrator's decision, logged.
     Release {
         id: String,
         /// Who decides (logged); default: $SUDO_USER or $USER.
@@ -171,8 +171,24 @@ fn release(
         .context("starting the runtime")?;
     let relay = Relay::new(&config.relay).context("setting up the relay")?;
     let envelope = &record.envelope;
-    let delivery =
-        runtime.block_on(relay.deliver(&envelope.sender, &envelope.recipients, &original));
+    // The same resent fields as a release from the console: a client that
+    // de-duplicates by Message-ID keeps it, an auditor can tell it apart.
+    let postmaster = config.relay.postmaster_address();
+    let copy = resent(
+        &original,
+        &Resent {
+            from: &postmaster,
+            to: &envelope.recipients,
+            by: &format!("cli:{by}"),
+            at: unix_now(),
+            queue_id: id.as_str(),
+            request: None,
+            domain: postmaster
+                .rsplit_once('@')
+                .map_or("mukaika.invalid", |d| d.1),
+        },
+    );
+    let delivery = runtime.block_on(relay.deliver(&envelope.sender, &envelope.recipients, &copy));
     let failed: Vec<String> = delivery
         .outcomes
         .iter()

@@ -360,6 +360,12 @@ fn quarantine_commands_release_show_delete_with_meaningful_exit_codes() {
         .find(|m| m.contains("<b>bold</b>"));
     let released = released.expect("the original arrives as it was sent");
     assert!(!released.contains("X-Mukaika-Sanitized"), "{released}");
+    // With resent fields on top, so it is told from the sanitized copy.
+    assert!(
+        released.contains("Resent-Message-ID: <")
+            && released.contains("X-Mukaika-Released: by=cli:yamada"),
+        "{released}"
+    );
     let show: serde_json::Value =
         serde_json::from_str(&relay.command(&["quarantine", "show", &id]).stdout).unwrap();
     assert_eq!(show["status"], "released");
