@@ -198,6 +198,12 @@ start_mukaika() { # DIR -> sets port, sut_pids
         [ -z "${WORKERS:-}" ] || echo "workers = $WORKERS"
         echo "[log]"
         echo "format = \"json\""
+        # The console only when a run asks for it (ADMIN_LISTEN=IP:PORT).
+        echo "[admin]"
+        echo "listen = \"${ADMIN_LISTEN:-off}\""
+        echo "users_file = \"$dir/admin/users.json\""
+        echo "secret_file = \"$dir/admin/secret\""
+        echo "audit_log = \"$dir/admin/audit.log\""
     } >"$dir/mukaika.toml"
     "$OUT/bin/mukaika" check-config --config "$dir/mukaika.toml" >&2
     "$OUT/bin/mukaika" serve --config "$dir/mukaika.toml" >"$dir/serve.log" 2>&1 &
