@@ -2,6 +2,7 @@
 //! chromedriver through fantoccini, against a real `mukaika serve`. The
 //! screenshots land in `target/console-screenshots/` to be looked at.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,7 +14,9 @@ use crate::WAIT;
 use crate::console::{PASSWORD, delivered_for, path_of, request_link, send_to, start};
 use crate::harness::{Sink, free_port};
 
-/// chromedriver on loopback, killed when dropped.
+/// chromedriver on loopback in a process group of its own: dropped, the
+/// whole group goes (Chromium too, even when a test failed before it
+/// could close its session).
 struct Driver {
     port: u16,
     child: Child,
@@ -25,6 +28,7 @@ impl Driver {
         let port = free_port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -72,7 +76,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.child.wait();
     }
 }
@@ -128,20 +133,21 @@ async fn logout(browser: &Client) {
         .expect("back at the login");
 }
 
-async fn body_text(browser: &Client) -> String {
+/// The page's text; none while a navigation is under way.
+async fn body_text(browser: &Client) -> Option<String> {
     browser
         .find(Locator::Css("body"))
         .await
-        .unwrap()
+        .ok()?
         .text()
         .await
-        .unwrap()
+        .ok()
 }
 
 async fn wait_for_text(browser: &Client, text: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let body = body_text(browser).await;
+        let body = body_text(browser).await.unwrap_or_default();
         if body.contains(text) {
             return body;
         }
