@@ -655,6 +655,15 @@ fn pages_and_sessions_refuse_what_they_must() {
     let out = admin.post("/api/v1/logout", json!({}));
     assert_eq!(out.status, 200);
     assert_eq!(admin.get("/api/v1/quarantine").status, 401);
+    // A password changed on the host ends that user's sessions at once.
+    let shonin = Session::login(port, "shonin", PASSWORD).unwrap();
+    assert_eq!(shonin.get("/api/v1/quarantine").status, 200);
+    let passwd = relay.command_with_input(
+        &["user", "passwd", "shonin"],
+        b"a completely new passphrase\n",
+    );
+    assert!(passwd.status.success(), "{}", passwd.text);
+    assert_eq!(shonin.get("/api/v1/quarantine").status, 401);
     // Oversized and malformed input gets a clear answer, not a crash.
     let long: String = "あ"
         .repeat(2000)

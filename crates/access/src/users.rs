@@ -168,12 +168,26 @@ impl Users {
         Ok(())
     }
 
-    /// Re-reads the file if it changed since it was read.
-    pub fn reload(&mut self) -> Result<()> {
-        if self.stamp() != self.seen {
-            self.read()?;
+    /// Re-reads the file if it changed since it was read. Returns the users
+    /// whose password or role changed, or who were removed: their sessions
+    /// must end.
+    pub fn reload(&mut self) -> Result<Vec<String>> {
+        if self.stamp() == self.seen {
+            return Ok(Vec::new());
         }
-        Ok(())
+        let before = std::mem::take(&mut self.users);
+        self.read()?;
+        let changed = before
+            .into_iter()
+            .filter(|old| {
+                !self
+                    .users
+                    .iter()
+                    .any(|new| new.name == old.name && new.hash == old.hash && new.role == old.role)
+            })
+            .map(|old| old.name)
+            .collect();
+        Ok(changed)
     }
 
     fn write(&mut self) -> Result<()> {
@@ -209,6 +223,30 @@ impl Users {
         Ok(())
     }
 
+    /// Runs a change under the file's lock, on the file as it is now: the
+    /// CLI and the daemon (or two CLIs) never overwrite each other.
+    fn change<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(Error::io("creating the directory of", &self.path))?;
+        }
+        let lock_path = self.path.with_extension("lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(Error::io("opening", &lock_path))?;
+        lock.lock().map_err(Error::io("locking", &lock_path))?;
+        self.read()?;
+        f(self)
+        // The lock goes with `lock`.
+    }
+
     fn find(&mut self, name: &str) -> Result<&mut Stored> {
         self.users
             .iter_mut()
@@ -220,60 +258,68 @@ impl Users {
     pub fn add(&mut self, name: &str, role: Role, password: &str) -> Result<()> {
         check_name(name)?;
         check_password(name, password)?;
-        self.reload()?;
-        if self.users.iter().any(|u| u.name == name) {
-            return Err(Error::Invalid(format!("user {name:?} exists already")));
-        }
-        let created_at = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        self.users.push(Stored {
-            name: name.into(),
-            role,
-            hash: hash(password)?,
-            created_at,
-        });
-        self.write()
+        let hash = hash(password)?;
+        self.change(|users| {
+            if users.users.iter().any(|u| u.name == name) {
+                return Err(Error::Invalid(format!("user {name:?} exists already")));
+            }
+            let created_at = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            users.users.push(Stored {
+                name: name.into(),
+                role,
+                hash,
+                created_at,
+            });
+            users.write()
+        })
     }
 
     /// Sets `name`'s password.
     pub fn set_password(&mut self, name: &str, password: &str) -> Result<()> {
         check_password(name, password)?;
-        self.reload()?;
         let hash = hash(password)?;
-        self.find(name)?.hash = hash;
-        self.write()
+        self.change(|users| {
+            users.find(name)?.hash = hash;
+            users.write()
+        })
     }
 
     /// Sets `name`'s role.
     pub fn set_role(&mut self, name: &str, role: Role) -> Result<()> {
-        self.reload()?;
-        self.find(name)?.role = role;
-        self.write()
+        self.change(|users| {
+            users.find(name)?.role = role;
+            users.write()
+        })
     }
 
     /// Removes `name`; false if there was none.
     pub fn remove(&mut self, name: &str) -> Result<bool> {
-        self.reload()?;
-        let before = self.users.len();
-        self.users.retain(|u| u.name != name);
-        if self.users.len() == before {
-            return Ok(false);
-        }
-        self.write()?;
-        Ok(true)
+        self.change(|users| {
+            let before = users.users.len();
+            users.users.retain(|u| u.name != name);
+            if users.users.len() == before {
+                return Ok(false);
+            }
+            users.write()?;
+            Ok(true)
+        })
     }
 
-    /// Every user, in the order added.
+    /// Every user, by name.
     pub fn list(&self) -> Vec<UserInfo> {
-        self.users
+        let mut list: Vec<UserInfo> = self
+            .users
             .iter()
             .map(|u| UserInfo {
                 name: u.name.clone(),
                 role: u.role,
                 created_at: u.created_at,
             })
-            .collect()
+            .collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
     }
 
     /// `name`'s role if `password` is theirs. One argon2id verification

@@ -96,11 +96,21 @@ impl State {
         })
     }
 
-    /// Re-reads the users file if `mukaika user` changed it meanwhile.
+    /// Re-reads the users file if `mukaika user` changed it meanwhile; the
+    /// sessions of users whose password or role changed, or who were
+    /// removed, end.
     pub fn reload_users(&self) {
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = users.reload() {
-            tracing::warn!(error = %e, "re-reading the console's users file failed; the old list stays");
+        match users.reload() {
+            Ok(changed) => {
+                for name in changed {
+                    self.sessions.remove_user(&name);
+                    tracing::info!(user = %name, "console user changed: their sessions ended");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "re-reading the console's users file failed; the old list stays")
+            }
         }
     }
 }

@@ -100,6 +100,8 @@ impl FromRequestParts<Shared> for User {
     ) -> Result<Self, Self::Rejection> {
         let api = is_api(parts);
         let lang = lang(parts);
+        // A user changed or removed with `mukaika user` is out at once.
+        state.reload_users();
         let session = cookie(&parts.headers, SESSION_COOKIE)
             .filter(|id| id.len() <= 128)
             .and_then(|id| state.sessions.get(id, state.now()));
