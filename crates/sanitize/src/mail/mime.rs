@@ -670,13 +670,12 @@ fn attachment_name(message: &Message<'_>, part: &MessagePart<'_>) -> Option<Stri
         let joined = encoded_words::join_adjacent(value)?;
         let block = format!("{field}: {}\r\n\r\n", joined.trim_start());
         let reread = MessageParser::new().parse_headers(block.as_bytes())?;
-        let found = reread
+        reread
             .headers()
             .first()
             .and_then(|h| h.value().as_content_type())
             .and_then(|ct| ct.attribute(param))
-            .map(str::to_owned);
-        found
+            .map(str::to_owned)
     });
     let rejoined = joined.or_else(|| {
         name.contains('\u{FFFD}')
