@@ -9,7 +9,15 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mukaika::scan::{Engine, Outcome, Sanitizer};
-use mukaika_sanitize::Policy;
+use mukaika_sanitize::{Context, Policy};
+
+/// Benches run the core as the offline command does: no queue id or envelope.
+static NO_CONTEXT: Context = Context {
+    queue_id: None,
+    envelope_sender: None,
+    received_at: None,
+    request_url: None,
+};
 use mukaika_scan::{Config, Scanner};
 
 #[path = "../crates/scan/tests/support/mod.rs"]
@@ -40,11 +48,13 @@ fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let with = sanitizer(scanner);
     let without = sanitizer(None);
-    let run =
-        |s: &Sanitizer, mail: &Arc<Vec<u8>>| match runtime.block_on(s.run(mail.clone())).unwrap() {
-            Outcome::Done(out) => black_box(out),
-            Outcome::NoVerdict(why) => panic!("no verdict: {why}"),
-        };
+    let run = |s: &Sanitizer, mail: &Arc<Vec<u8>>| match runtime
+        .block_on(s.run(mail.clone(), &NO_CONTEXT))
+        .unwrap()
+    {
+        Outcome::Done(out) => black_box(out),
+        Outcome::NoVerdict(why) => panic!("no verdict: {why}"),
+    };
 
     let mut group = c.benchmark_group("scan");
     group.sample_size(30);
@@ -66,7 +76,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("a_jis_text_20k/16_at_once_scanned", |b| {
         b.iter(|| {
             runtime.block_on(async {
-                let runs = (0..16).map(|_| with.run(mail.clone()));
+                let runs = (0..16).map(|_| with.run(mail.clone(), &NO_CONTEXT));
                 for out in futures_util::future::join_all(runs).await {
                     assert!(matches!(out, Ok(Outcome::Done(_))));
                 }

@@ -10,7 +10,15 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mukaika::scan::{Engine, Outcome, Sanitizer};
-use mukaika_sanitize::Policy;
+use mukaika_sanitize::{Context, Policy};
+
+/// Benches run the core as the offline command does: no queue id or envelope.
+static NO_CONTEXT: Context = Context {
+    queue_id: None,
+    envelope_sender: None,
+    received_at: None,
+    request_url: None,
+};
 use mukaika_worker::{Config, Pool, Program};
 
 mod corpus;
@@ -55,7 +63,7 @@ fn bench(c: &mut Criterion) {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let run = |s: &Sanitizer, mail: &Arc<Vec<u8>>| {
         runtime.block_on(async {
-            match s.run(mail.clone()).await.unwrap() {
+            match s.run(mail.clone(), &NO_CONTEXT).await.unwrap() {
                 Outcome::Done(out) => black_box(out),
                 Outcome::NoVerdict(why) => panic!("no verdict: {why}"),
             }
@@ -63,7 +71,7 @@ fn bench(c: &mut Criterion) {
     };
     let many = |s: &Sanitizer, mail: &Arc<Vec<u8>>| {
         runtime.block_on(async {
-            let runs = (0..16).map(|_| s.run(mail.clone()));
+            let runs = (0..16).map(|_| s.run(mail.clone(), &NO_CONTEXT));
             for out in futures_util::future::join_all(runs).await {
                 assert!(matches!(out, Ok(Outcome::Done(_))));
             }

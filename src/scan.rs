@@ -79,6 +79,8 @@ impl std::fmt::Display for NoVerdict {
 }
 
 /// What became of one message.
+// One per message, moved once: boxing the common variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// Sanitized, and scanned when a scanner is configured: deliver it.
     Done(Sanitized),

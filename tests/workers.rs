@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mukaika_sanitize::{HoldReason, Policy, Scan, Verdict};
+use mukaika_sanitize::{Context, HoldReason, Policy, Scan, Verdict};
 use mukaika_worker::sandbox::{self, Applied, Landlock};
 use mukaika_worker::{Config, Failure, Pool, Program, SandboxMode};
 
@@ -125,9 +125,22 @@ fn workers_are_replaced_after_their_jobs() {
             pool.sanitize(mail, &Scan::default()).await.unwrap();
         }
         assert_eq!(pool.started(), 3);
-        let held = pool.hold(mail, HoldReason::WorkerTimeout).await.unwrap();
+        // The context crosses to the worker: the notice has the queue id.
+        let context = Context {
+            queue_id: Some("0193A4F2C1D8E7B6a1b2".into()),
+            ..Context::default()
+        };
+        let held = pool
+            .hold(mail, HoldReason::WorkerTimeout, &context)
+            .await
+            .unwrap();
         assert_eq!(held.report.verdict, Verdict::Held);
         assert_eq!(held.report.reason.as_deref(), Some("worker-timeout"));
+        let text = String::from_utf8_lossy(&held.message);
+        assert!(
+            text.contains("X-Mukaika-Queue-Id: 0193A4F2C1D8E7B6a1b2"),
+            "{text}"
+        );
     });
 }
 
@@ -137,7 +150,7 @@ const FAKE_WORKER: &str = r#"
 import sys, struct
 mode, hello, probe = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
 inp, out = sys.stdin.buffer, sys.stdout.buffer
-def frame(kind, fields, version=2):
+def frame(kind, fields, version=3):
     body = b''.join(struct.pack('>I', len(f)) + f for f in fields)
     return b'MKW' + bytes([version, kind]) + struct.pack('>I', len(body)) + body
 def read():
