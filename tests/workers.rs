@@ -166,11 +166,11 @@ read()
 report = b'{"report":{"verdict":"sanitized","profile":"p","message_id":null,"parts":[],"threats":[],"timings_us":{"parse":0,"bodies":0,"build":0,"total":0}},"cpu_ms":0}'
 replies = {
     'garbage': b'HTTP/1.1 200 OK\r\n\r\n',
-    'huge': b'MKW\x02\x06\xff\xff\xff\xff',
+    'huge': b'MKW\x03\x06\xff\xff\xff\xff',
     'old-version': frame(6, [report, b'm'], version=0),
     'wrong-kind': frame(7, [probe]),
     'bad-report': frame(6, [b'{"report":{"verdict":"clean"},"cpu_ms":0}', b'm']),
-    'lying-field': b'MKW\x02\x06' + struct.pack('>I', 8) + struct.pack('>I', 1000) + b'abcd',
+    'lying-field': b'MKW\x03\x06' + struct.pack('>I', 8) + struct.pack('>I', 1000) + b'abcd',
     'no-message': frame(6, [report]),
     'extra-garbage-place': frame(6, [report, b'm', b'not json', b'x']),
     'valid': frame(6, [report, b'Subject: x\r\n\r\nok\r\n']),
