@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mukaika_sanitize::{HoldReason, Policy, Scan, Verdict};
+use mukaika_sanitize::{Context, HoldReason, Policy, Scan, Verdict};
 use mukaika_worker::sandbox::{self, Applied, Landlock};
 use mukaika_worker::{Config, Failure, Pool, Program, SandboxMode};
 
@@ -125,12 +125,22 @@ fn workers_are_replaced_after_their_jobs() {
             pool.sanitize(mail, &Scan::default()).await.unwrap();
         }
         assert_eq!(pool.started(), 3);
+        // The context crosses to the worker: the notice has the queue id.
+        let context = Context {
+            queue_id: Some("0193A4F2C1D8E7B6a1b2".into()),
+            ..Context::default()
+        };
         let held = pool
-            .hold(mail, HoldReason::WorkerTimeout, &Default::default())
+            .hold(mail, HoldReason::WorkerTimeout, &context)
             .await
             .unwrap();
         assert_eq!(held.report.verdict, Verdict::Held);
         assert_eq!(held.report.reason.as_deref(), Some("worker-timeout"));
+        let text = String::from_utf8_lossy(&held.message);
+        assert!(
+            text.contains("X-Mukaika-Queue-Id: 0193A4F2C1D8E7B6a1b2"),
+            "{text}"
+        );
     });
 }
 
