@@ -89,6 +89,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         relay_config: config.relay.clone(),
         scanner_config: config.scanner.clone(),
+        auth: mukaika_auth::Authenticator::new(&config.auth, &config.ingress.hostname)
+            .context("setting up sender authentication")?
+            .map(Arc::new),
+        auth_config: config.auth.clone(),
     });
     let intake = Arc::new(intake::Intake::new(spool.clone(), work_tx.clone()));
 

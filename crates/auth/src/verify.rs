@@ -5,9 +5,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mail_auth::dkim::DkimError;
 use mail_auth::dmarc::Policy;
 use mail_auth::{
-    AuthenticatedMessage, DkimResult, DmarcResult, MessageAuthenticator, SpfResult,
+    AuthenticatedMessage, DkimResult, DmarcResult, Error, MessageAuthenticator, SpfResult,
     dmarc::verify::DmarcParameters, spf::verify::SpfParameters,
 };
 
@@ -106,6 +107,9 @@ pub(crate) async fn run(
 fn dkim_verdict(result: &DkimResult) -> Verdict {
     match result {
         DkimResult::Pass => Verdict::Pass,
+        // RFC 6376 6.1.3: a body hash that does not match is PERMFAIL,
+        // which RFC 8601 writes as `fail` (mail-auth says neutral).
+        DkimResult::Neutral(Error::Dkim(DkimError::FailedBodyHashMatch)) => Verdict::Fail,
         DkimResult::Neutral(_) => Verdict::Neutral,
         DkimResult::Fail(_) => Verdict::Fail,
         DkimResult::PermError(_) => Verdict::PermError,
