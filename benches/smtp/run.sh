@@ -24,6 +24,8 @@
 # SPOOL_FSYNC ([spool] fsync, true); SCAN=1 (mukaika scans every mail with
 # a private clamd started here on the project's test signatures, with
 # SCAN_CONCURRENCY ([scanner] concurrency, 4) scans at once);
+# AUTH_NS=IP:PORT (mukaika verifies every mail's sender, [auth] mode =
+# "annotate", against that DNS server; docs/PERFORMANCE.md has the zone),
 # PROFILE=1 (one extra mukaika run per load under perf record, not in the
 # table), OUT (result directory; default /tmp/mukaika-smtp-bench.XXXX),
 # NO_BUILD=1 (use target/release/mukaika as it is), KEEP=1 (keep each run's
@@ -180,6 +182,11 @@ start_mukaika() { # DIR -> sets port, sut_pids
             echo "[scanner]"
             echo "clamd = \"unix:$OUT/clamd/clamd.sock\""
             [ -z "${SCAN_CONCURRENCY:-}" ] || echo "concurrency = $SCAN_CONCURRENCY"
+        fi
+        if [ -n "${AUTH_NS:-}" ]; then
+            echo "[auth]"
+            echo "mode = \"annotate\""
+            echo "nameservers = [\"$AUTH_NS\"]"
         fi
         echo "[ingress]"
         echo "listen = \"127.0.0.1:$port\""

@@ -108,6 +108,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         request_link: console.map(|console| -> pipeline::RequestLink {
             Arc::new(move |id, recipients, from| console.request_url(id, recipients, from))
         }),
+        auth: mukaika_auth::Authenticator::new(&config.auth, &config.ingress.hostname)
+            .context("setting up sender authentication")?
+            .map(Arc::new),
+        auth_config: config.auth.clone(),
     });
     let intake = Arc::new(intake::Intake::new(spool.clone(), work_tx.clone()));
 

@@ -28,6 +28,9 @@ pub struct Pipeline {
     pub scanner_config: mukaika_scan::Config,
     /// Set when the operator console runs: notices then carry the link.
     pub request_link: Option<RequestLink>,
+    /// Sender authentication of the original; `None`: `[auth] mode = "off"`.
+    pub auth: Option<Arc<mukaika_auth::Authenticator>>,
+    pub auth_config: mukaika_auth::Config,
 }
 
 impl Pipeline {
@@ -73,6 +76,15 @@ impl Pipeline {
                 "processing again after a restart: a duplicate delivery is possible");
         }
         let original = Arc::new(original);
+        let auth = match self.authenticate(&id, &mut envelope, &original).await {
+            Ok(auth) => auth,
+            Err(()) => {
+                let (spool, id) = (self.spool.clone(), id.clone());
+                return self
+                    .blocking(move || spool.defer(&id, &envelope, &original))
+                    .await;
+            }
+        };
         let context = mukaika_sanitize::Context {
             queue_id: Some(id.to_string()),
             envelope_sender: Some(envelope.sender.clone()),
@@ -81,6 +93,10 @@ impl Pipeline {
                 .request_link
                 .as_ref()
                 .map(|link| link(&id, &envelope.recipients, envelope.received_at)),
+            sender_warning: auth
+                .as_ref()
+                .and_then(|a| a.warning())
+                .map(|w| mukaika_sanitize::Warning { ja: w.ja, en: w.en }),
         };
         let sanitized = match self.sanitizer.run(original.clone(), &context).await? {
             scan::Outcome::Done(sanitized) => sanitized,
@@ -102,9 +118,22 @@ impl Pipeline {
         // wrote, so the next hop sees where the mail crossed (and loops
         // stay detectable).
         let mut delivered = own_received(&original).to_vec();
+        // Ours, after the core dropped every such field from outside.
+        if let Some(auth) = &auth {
+            let eol = if sanitized.message.windows(2).any(|w| w == b"\r\n") {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            delivered.extend_from_slice(auth.header_field(eol).as_bytes());
+        }
         delivered.extend_from_slice(&sanitized.message);
         let report = &sanitized.report;
-        let report_json = serde_json::to_string(report)?;
+        let mut report_json = serde_json::to_value(report)?;
+        if let (Some(auth), Some(fields)) = (&auth, report_json.as_object_mut()) {
+            fields.insert("auth".into(), serde_json::to_value(auth)?);
+        }
+        let report_json = report_json.to_string();
         let threats: Vec<&str> = report.threats.iter().map(|t| t.name.as_str()).collect();
         let held_parts = report
             .parts
@@ -121,6 +150,7 @@ impl Pipeline {
             reason = report.reason.as_deref().unwrap_or(""),
             parts = report.parts.len(),
             threats = ?threats,
+            auth = %auth.as_ref().map_or_else(|| "off".to_owned(), |a| a.summary()),
             duration_us = started.elapsed().as_micros() as u64,
             "message sanitized"
         );
@@ -172,6 +202,50 @@ impl Pipeline {
         }
         envelope.stage = Stage::Sanitized;
         self.deliver(id, envelope, delivered).await
+    }
+
+    /// Sender authentication of the original (`None`: off). `Err` when a
+    /// DNS failure defers the message (`envelope` set for the next try).
+    async fn authenticate(
+        &self,
+        id: &QueueId,
+        envelope: &mut Envelope,
+        original: &Arc<Vec<u8>>,
+    ) -> Result<Option<mukaika_auth::Results>, ()> {
+        let Some(auth) = &self.auth else {
+            return Ok(None);
+        };
+        let limits = &self.sanitizer.policy.limits;
+        let results = auth
+            .verify(
+                original.clone(),
+                own_received(original).len(),
+                &envelope.client_ip,
+                &envelope.helo,
+                &envelope.sender,
+                mukaika_auth::Limits {
+                    max_header_bytes: limits.max_header_bytes,
+                    max_message_bytes: limits.max_message_bytes,
+                },
+            )
+            .await;
+        let now = unix_now();
+        if results.has_temperror()
+            && self.auth_config.on_dns_failure == mukaika_auth::OnDnsFailure::Defer
+            && now.saturating_sub(envelope.received_at) < self.relay_config.retry.max_age_secs
+        {
+            let retry = self.auth_config.retry_secs;
+            warn!(stage = "auth-deferred", queue_id = %id, auth = %results.summary(), retry_in_s = retry,
+                "sender authentication got no DNS answer; the message waits in the spool");
+            envelope.next_attempt = now + retry;
+            envelope.last_error = Some(format!("sender authentication: {}", results.summary()));
+            return Err(());
+        }
+        if results.suspected_spoofing() {
+            warn!(stage = "auth", queue_id = %id, from = %envelope.sender, auth = %results.summary(),
+                from_domain = results.from_domain.as_deref().unwrap_or("-"), "suspected spoofing");
+        }
+        Ok(Some(results))
     }
 
     /// No scan verdict: why the message is held, or `None` when it waits in the spool (with `envelope` set for the next try) for

@@ -3,12 +3,15 @@
 //! hop, the real spool and quarantine on disk. `scripts/test` installs the
 //! tools; a missing one fails the test, it never skips.
 
+mod auth;
 mod browser;
 #[path = "../../crates/scan/tests/support/mod.rs"]
 mod clamd;
 mod console;
 mod convert;
 mod harness;
+#[path = "../../crates/auth/tests/support/mod.rs"]
+mod nsd;
 mod scanning;
 mod workers;
 

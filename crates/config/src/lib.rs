@@ -35,6 +35,7 @@ pub struct Config {
     pub log: Log,
     pub metrics: Metrics,
     pub admin: mukaika_console::Config,
+    pub auth: mukaika_auth::Config,
 }
 
 /// A configuration error, located as precisely as possible.
@@ -79,6 +80,7 @@ struct RawConfig {
     log: Option<Log>,
     metrics: Option<Metrics>,
     admin: Option<mukaika_console::Config>,
+    auth: Option<mukaika_auth::Config>,
 }
 
 /// How many messages are worked on at once, and how often the queue is run.
@@ -243,10 +245,22 @@ impl Config {
                 b.log,
                 b.metrics,
                 b.admin,
+                b.auth,
             )
         });
-        let (ingress, relay, spool, quarantine, scanner, workers, pipeline, log, metrics, admin) =
-            base.unwrap_or_default();
+        let (
+            ingress,
+            relay,
+            spool,
+            quarantine,
+            scanner,
+            workers,
+            pipeline,
+            log,
+            metrics,
+            admin,
+            auth,
+        ) = base.unwrap_or_default();
         let config = Self {
             origin: origin.into(),
             default_profile,
@@ -261,6 +275,7 @@ impl Config {
             log: raw.log.unwrap_or(log),
             metrics: raw.metrics.unwrap_or(metrics),
             admin: raw.admin.unwrap_or(admin),
+            auth: raw.auth.unwrap_or(auth),
         };
         let sections = [
             ("ingress", config.ingress.validate()),
@@ -268,6 +283,7 @@ impl Config {
             ("scanner", config.scanner.validate()),
             ("workers", config.workers.validate()),
             ("admin", config.admin.validate()),
+            ("auth", config.auth.validate()),
         ];
         for (section, result) in sections {
             if let Err((key, message)) = result {
@@ -562,6 +578,32 @@ mod tests {
         .unwrap();
         assert_eq!(config.workers.memory_mb, 512);
         assert_eq!(config.workers.timeout_secs, 120);
+    }
+
+    #[test]
+    fn auth_errors_name_the_key() {
+        let err = Config::parse(
+            "[auth]\nmode = \"annotate\"\ntimeout_ms = 0\n",
+            "f.toml",
+            Some(Config::embedded()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.toml:3: auth.timeout_ms: 0 is outside 100..=60000"
+        );
+        let err = Config::parse(
+            "[auth]\ntrusted_clients = [\"10.0.0.0/40\"]\n",
+            "f.toml",
+            Some(Config::embedded()),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("f.toml:2: auth.trusted_clients: "),
+            "{err}"
+        );
+        assert_eq!(Config::embedded().auth.mode, mukaika_auth::Mode::Off);
     }
 
     #[test]

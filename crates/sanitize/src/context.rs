@@ -17,6 +17,20 @@ pub struct Context {
     /// A link where a recipient can ask for the original (the operator console fills it in later):
     /// when set, the notice shows it (Japanese and English line) wherever it mentions the quarantine.
     pub request_url: Option<String>,
+    /// A warning about the sender from authentication done outside the core
+    /// (`なりすましの疑い`: DMARC failed, or an own domain from outside),
+    /// shown first in the notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_warning: Option<Warning>,
+}
+
+/// A line of the notice in both its languages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// 日本語.
+    pub ja: String,
+    /// English.
+    pub en: String,
 }
 
 /// The From supplied for a mail without one and without a usable envelope
@@ -34,6 +48,20 @@ impl Context {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         })
+    }
+
+    /// The sender warning as it may go into the notice: one line of text
+    /// each, at most 500 characters; anything else is not shown.
+    pub fn notice_sender_warning(&self) -> Option<(&str, &str)> {
+        let fits = |t: &str| {
+            !t.is_empty()
+                && t.chars().count() <= 500
+                && !t
+                    .chars()
+                    .any(|c| c.is_control() || crate::mail::headers::is_bidi_control(c))
+        };
+        let w = self.sender_warning.as_ref()?;
+        (fits(&w.ja) && fits(&w.en)).then_some((w.ja.as_str(), w.en.as_str()))
     }
 
     /// The request link as it may go into the notice: one line of printable

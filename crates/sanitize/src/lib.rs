@@ -46,7 +46,7 @@ use std::time::Instant;
 
 use mail_parser::MessageParser;
 
-pub use context::Context;
+pub use context::{Context, Warning};
 pub use policy::{
     Limits, LinkMode, NoticeText, OnInfected, OutputCharset, Policy, TextAttachments,
 };

@@ -11,6 +11,7 @@ fn context(sender: &str) -> Context {
         // 2024-11-14 10:30:00 +0900
         received_at: Some(1_731_547_800),
         request_url: None,
+        sender_warning: None,
     }
 }
 
@@ -144,4 +145,31 @@ fn a_queue_id_or_link_that_could_inject_is_not_written() {
     let out = run(raw, ctx);
     let text = String::from_utf8_lossy(&out.message);
     assert!(!text.contains("Bcc"), "{text}");
+}
+
+#[test]
+fn issue_14_a_sender_warning_opens_the_notice() {
+    let raw = b"From: kacho@city.example.lg.jp\r\nSubject: s\r\n\r\nx\r\n";
+    let warning = |ja: &str| Context {
+        sender_warning: Some(mukaika_sanitize::Warning {
+            ja: ja.into(),
+            en: "Suspected spoofing: check with the sender.".into(),
+        }),
+        ..context("kacho@city.example.lg.jp")
+    };
+    let out = run(raw, warning("なりすましの疑い: 差出人に確かめてください。"));
+    let body = parsed(&out.message).body_text(0).unwrap().into_owned();
+    let first = body.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.contains("なりすましの疑い"),
+        "the first line of the notice: {body}"
+    );
+    assert!(body.contains("Suspected spoofing"), "{body}");
+    // A warning that could inject text is not shown.
+    let out = run(raw, warning("x\r\nBcc: y@example.com"));
+    let text = String::from_utf8_lossy(&out.message);
+    assert!(
+        !text.contains("Bcc") && !text.contains("Suspected spoofing"),
+        "{text}"
+    );
 }

@@ -16,6 +16,8 @@ pub struct About<'a> {
     pub supplied_from: Option<&'a str>,
     /// A Date was supplied from the arrival time.
     pub supplied_date: bool,
+    /// A warning about the sender (Japanese, English), said first.
+    pub sender_warning: Option<(&'a str, &'a str)>,
 }
 
 /// Renders the notice; `reason` is set when the whole message was held or
@@ -29,6 +31,10 @@ pub fn render(
 ) -> String {
     let mut ja = Vec::new();
     let mut en = Vec::new();
+    if let Some((j, e)) = about.sender_warning {
+        ja.push(j.to_owned());
+        en.push(e.to_owned());
+    }
     if let Some(reason) = reason {
         let (j, e) = message_reason(reason);
         let (jv, ev) = match verdict {

@@ -71,6 +71,7 @@ pub fn about<'a>(context: &'a Context, supplied: &'a Supplied) -> About<'a> {
         request_url: context.notice_request_url(),
         supplied_from: supplied.from.as_deref(),
         supplied_date: supplied.date,
+        sender_warning: context.notice_sender_warning(),
     }
 }
 
