@@ -127,10 +127,16 @@ async fn logout(browser: &Client) {
         .click()
         .await
         .unwrap();
-    browser
+    // The redirect to the login page may not have landed yet: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while browser
         .find(Locator::Css("input[name=password]"))
         .await
-        .expect("back at the login");
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "never back at the login");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The page's text; none while a navigation is under way.

@@ -65,6 +65,25 @@ impl Chrome {
     }
 }
 
+/// A form's answer: its CSRF check, then `act`, then a redirect to the
+/// page `act` names; a failure is shown as the error page. Every form of
+/// the pages goes through here.
+pub async fn after_form(
+    user: &User,
+    csrf: Option<&str>,
+    act: impl AsyncFnOnce() -> Result<String, Failure>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let result = async {
+        user.check_csrf(csrf)?;
+        act().await
+    };
+    match result.await {
+        Ok(to) => axum::response::Redirect::to(&to).into_response(),
+        Err(f) => user.fail(f),
+    }
+}
+
 /// Renders a template into a page.
 pub fn render(page: &impl Template) -> Result<Html<String>, Failure> {
     page.render()

@@ -6,13 +6,13 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use mukaika_access::Role;
 use mukaika_quarantine::{Filter, Record, Sort};
 use mukaika_spool::QueueId;
 use serde::Deserialize;
 
-use super::{Chrome, Row, or_null, render, size};
+use super::{Chrome, Row, after_form, or_null, render, size};
 use crate::actions::{self, Actor};
 use crate::http::error::Failure;
 use crate::http::session::User;
@@ -477,16 +477,12 @@ async fn act<F>(user: &User, form: &ActForm, id: &str, run: F) -> Response
 where
     F: AsyncFnOnce(QueueId) -> Result<&'static str, Failure>,
 {
-    let result = async {
-        user.check_csrf(form.csrf.as_deref())?;
+    after_form(user, form.csrf.as_deref(), async || {
         let id = parse_id(id)?;
         let done = run(id.clone()).await?;
-        Ok::<_, Failure>(format!("/quarantine/{id}?m={done}"))
-    };
-    match result.await {
-        Ok(to) => Redirect::to(&to).into_response(),
-        Err(f) => user.fail(f),
-    }
+        Ok(format!("/quarantine/{id}?m={done}"))
+    })
+    .await
 }
 
 /// `POST /quarantine/{id}/release`.
@@ -556,17 +552,14 @@ pub async fn delete(
     Path(id): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Response {
-    let result = async {
-        user.check_csrf(form.csrf.as_deref())?;
+    after_form(&user, form.csrf.as_deref(), async || {
         if form.confirm != "yes" {
             return Err(Failure::BadRequest(
                 "tick the box to confirm the deletion".into(),
             ));
         }
-        actions::delete(&state, &actor(&user), &parse_id(&id)?).await
-    };
-    match result.await {
-        Ok(()) => Redirect::to("/quarantine").into_response(),
-        Err(f) => user.fail(f),
-    }
+        actions::delete(&state, &actor(&user), &parse_id(&id)?).await?;
+        Ok("/quarantine".to_owned())
+    })
+    .await
 }

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use mukaika_access::Role;
 use mukaika_audit::Action;
 use mukaika_quarantine::{Event, EventKind};
@@ -13,7 +13,7 @@ use mukaika_spool::{QueueId, Queued, Stage};
 use serde::Deserialize;
 
 use super::quarantine::{ActForm, actor, parse_id};
-use super::{Chrome, or_null, render, size};
+use super::{Chrome, after_form, or_null, render, size};
 use crate::actions::Actor;
 use crate::http::error::Failure;
 use crate::http::session::User;
@@ -173,14 +173,11 @@ pub async fn flush_all(
     user: User,
     Form(form): Form<ActForm>,
 ) -> Response {
-    let result = async {
-        user.check_csrf(form.csrf.as_deref())?;
-        flush(&state, &actor(&user), None).await
-    };
-    match result.await {
-        Ok(n) => Redirect::to(&format!("/queue?flushed={n}")).into_response(),
-        Err(f) => user.fail(f),
-    }
+    after_form(&user, form.csrf.as_deref(), async || {
+        let n = flush(&state, &actor(&user), None).await?;
+        Ok(format!("/queue?flushed={n}"))
+    })
+    .await
 }
 
 /// `POST /queue/{id}/flush`.
@@ -190,14 +187,11 @@ pub async fn flush_one(
     Path(id): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Response {
-    let result = async {
-        user.check_csrf(form.csrf.as_deref())?;
-        flush(&state, &actor(&user), Some(parse_id(&id)?)).await
-    };
-    match result.await {
-        Ok(n) => Redirect::to(&format!("/queue?flushed={n}")).into_response(),
-        Err(f) => user.fail(f),
-    }
+    after_form(&user, form.csrf.as_deref(), async || {
+        let n = flush(&state, &actor(&user), Some(parse_id(&id)?)).await?;
+        Ok(format!("/queue?flushed={n}"))
+    })
+    .await
 }
 
 /// `POST /queue/{id}/delete`.
@@ -207,12 +201,9 @@ pub async fn delete(
     Path(id): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Response {
-    let result = async {
-        user.check_csrf(form.csrf.as_deref())?;
-        remove(&state, &actor(&user), parse_id(&id)?).await
-    };
-    match result.await {
-        Ok(()) => Redirect::to("/queue").into_response(),
-        Err(f) => user.fail(f),
-    }
+    after_form(&user, form.csrf.as_deref(), async || {
+        remove(&state, &actor(&user), parse_id(&id)?).await?;
+        Ok("/queue".to_owned())
+    })
+    .await
 }
